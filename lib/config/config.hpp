@@ -1,0 +1,129 @@
+#pragma once
+// The configuration file, one options struct per area with named defaults.
+// Key names are a contract: acceptance tests outside this repository write them.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/dataset.hpp"
+
+namespace mdesync::config {
+
+using std::chrono::milliseconds;
+
+struct DatabaseOptions {
+  static constexpr const char* default_schema = "mde";
+  std::string url;                      // libpq URI or key=value conninfo
+  std::string schema = default_schema;  // always quoted when used in SQL
+};
+
+enum class Cloud { commercial, gcc, gcc_high, dod };
+
+enum class SecretKind { file, env, certificate };
+
+struct SecretSource {
+  SecretKind kind = SecretKind::file;
+  std::string path;              // client_secret_file
+  std::string env;               // client_secret_env
+  std::string certificate_file;  // certificate_file (PEM)
+  std::string private_key_file;  // private_key_file (PEM)
+};
+
+struct TenantOptions {
+  std::string name;       // [a-z0-9_-]{1,63}
+  std::string tenant_id;
+  std::string client_id;
+  SecretSource secret;
+  Cloud cloud = Cloud::commercial;
+  std::string region;     // empty: the global host
+  std::string api_url;    // derived from cloud/region unless given
+  std::string token_url;  // derived from cloud and tenant_id unless given
+  std::string scope;      // derived unless given
+  std::vector<model::Dataset> datasets{model::Dataset::cpe, model::Dataset::noncpe};
+  int line = 0;           // where the tenant starts in the file, for messages
+};
+
+enum class FullVia { export_files, json };
+
+struct SyncOptions {
+  milliseconds incremental_interval = std::chrono::hours(1);
+  milliseconds full_interval = std::chrono::hours(24);
+  milliseconds watermark_overlap = std::chrono::hours(1);
+  int page_size = 50'000;  // 1..200000
+  FullVia full_via = FullVia::export_files;
+  double max_removal_ratio = 0.3;  // 0..1
+  int download_concurrency = 4;    // 1..64
+};
+
+// Per tenant; defaults are the documented quotas.
+struct LimitsOptions {
+  int json_per_minute = 30;
+  int json_per_hour = 1000;
+  int export_per_minute = 5;
+  int export_per_hour = 20;
+};
+
+struct HttpOptions {
+  std::string ca_file;  // extra trust anchors, added to the system store
+  milliseconds timeout = std::chrono::seconds(300);
+};
+
+struct MetricsOptions {
+  std::string listen;  // "host:port"; empty means no metrics endpoint
+};
+
+enum class LogLevel { debug, info, warn, error };
+enum class LogFormat { text, json };
+
+struct LogOptions {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+};
+
+struct Config {
+  std::string source;  // path of the file it came from
+  DatabaseOptions database;
+  std::vector<TenantOptions> tenants;
+  SyncOptions sync;
+  LimitsOptions limits;
+  HttpOptions http;
+  MetricsOptions metrics;
+  LogOptions log;
+
+  const TenantOptions* find_tenant(const std::string& name) const;
+};
+
+// Every problem found, each "file:line: key.path: message".
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const noexcept { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// Reads and validates; throws ConfigError listing every problem.
+Config load_file(const std::filesystem::path& path);
+// Same, from text; `source` names it in messages.
+Config load_string(const std::string& yaml, const std::string& source);
+
+// Only https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost).
+bool url_allowed(const std::string& url, std::string* why = nullptr);
+
+// The client secret for a tenant using the file or env kind. Throws ConfigError
+// naming the tenant when the file is missing, unreadable, empty, or readable
+// by group or others, or when the variable is unset or empty.
+std::string read_client_secret(const TenantOptions& tenant);
+
+// Hosts derived from cloud and region (documented Microsoft endpoints).
+std::string default_api_url(Cloud cloud, const std::string& region);
+std::string default_token_url(Cloud cloud, const std::string& tenant_id);
+std::string default_scope(Cloud cloud);
+
+const char* to_string(Cloud cloud);
+
+}  // namespace mdesync::config

@@ -1,0 +1,24 @@
+#include "core/clock.hpp"
+
+#include "core/error.hpp"
+
+namespace mdesync {
+
+const RealClock& RealClock::instance() {
+  static const RealClock clock;
+  return clock;
+}
+
+const char* to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::transient: return "transient";
+    case ErrorKind::throttled: return "throttled";
+    case ErrorKind::auth: return "auth";
+    case ErrorKind::config: return "config";
+    case ErrorKind::data: return "data";
+    case ErrorKind::fatal: return "fatal";
+  }
+  return "unknown";
+}
+
+}  // namespace mdesync

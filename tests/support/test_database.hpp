@@ -1,0 +1,28 @@
+#pragma once
+// Integration tests run against the real PostgreSQL that scripts/test starts.
+// A missing MDESYNC_TEST_DATABASE_URL is a failure, never a skip.
+#include <pqxx/pqxx>
+#include <string>
+
+namespace mdesync::testing {
+
+// The URL from MDESYNC_TEST_DATABASE_URL; fails the current test (and throws) when unset.
+std::string database_url();
+
+// A uniquely named schema dropped (with everything in it) when the object dies.
+class TempSchema {
+ public:
+  explicit TempSchema(const std::string& prefix = "t");
+  ~TempSchema();
+  TempSchema(const TempSchema&) = delete;
+  TempSchema& operator=(const TempSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// Runs one query and returns its single value as text ("" for NULL).
+std::string query_value(const std::string& sql);
+
+}  // namespace mdesync::testing
