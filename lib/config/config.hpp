@@ -2,6 +2,7 @@
 // The configuration file, one options struct per area with named defaults.
 // Key names are a contract: acceptance tests outside this repository write them.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,8 @@ struct TenantOptions {
   std::string token_url;  // derived from cloud and tenant_id unless given
   std::string scope;      // derived unless given
   std::vector<model::Dataset> datasets{model::Dataset::cpe, model::Dataset::noncpe};
+  // Certificate flow only: how the client assertion is signed, RS256 | PS256.
+  std::string assertion_algorithm = "RS256";
   int line = 0;           // where the tenant starts in the file, for messages
 };
 
@@ -113,6 +116,20 @@ Config load_string(const std::string& yaml, const std::string& source);
 
 // Only https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost).
 bool url_allowed(const std::string& url, std::string* why = nullptr);
+
+// "host:port" or "[v6-address]:port" (metrics.listen). The host keeps no
+// brackets; the port is 1..65535. nullopt when the text is not of that shape.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<HostPort> parse_host_port(const std::string& text);
+
+// Reads a file holding a secret (client secret, private key) with the checks
+// read_client_secret applies: a regular file, not empty, and neither readable
+// nor writable by group or others. Returns the bytes unchanged. `who` starts
+// every message, e.g. "tenants[contoso]". Throws ConfigError.
+std::string read_secret_file(const std::filesystem::path& path, const std::string& who);
 
 // The client secret for a tenant using the file or env kind. Throws ConfigError
 // naming the tenant when the file is missing, unreadable, empty, or readable

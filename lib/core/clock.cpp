@@ -2,12 +2,16 @@
 
 #include "core/error.hpp"
 
+#include <thread>
+
 namespace mdesync {
 
 const RealClock& RealClock::instance() {
   static const RealClock clock;
   return clock;
 }
+
+void RealClock::sleep_for(std::chrono::milliseconds d) const { std::this_thread::sleep_for(d); }
 
 const char* to_string(ErrorKind kind) noexcept {
   switch (kind) {

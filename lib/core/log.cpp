@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "core/clock.hpp"
+#include "core/json_escape.hpp"
 #include "core/timestamp.hpp"
 
 namespace mdesync::log {
@@ -38,25 +39,7 @@ bool needs_quotes(std::string_view v) {
   return false;
 }
 
-void append_escaped(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-}
+void append_escaped(std::string& out, std::string_view v) { append_json_escaped(out, v); }
 
 }  // namespace
 

@@ -1,0 +1,156 @@
+#include "api/defender_client.hpp"
+
+#include <random>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/timestamp.hpp"
+#include "http/url.hpp"
+#include "parse/page.hpp"
+#include "ratelimit/backoff.hpp"
+#include "ratelimit/retry_after.hpp"
+
+namespace mdesync::api {
+namespace {
+
+std::string describe_api_error(const http::Response& r) {
+  std::string text = "HTTP " + std::to_string(r.status);
+  if (auto e = parse::parse_api_error(r.body)) {
+    text += ": " + e->code;
+    if (!e->message.empty()) text += ": " + e->message;
+    if (!e->target.empty()) text += " (target " + e->target + ")";
+  }
+  return text;
+}
+
+bool is_retryable_status(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+
+}  // namespace
+
+std::string url_encode(std::string_view value) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+DefenderClient::DefenderClient(const config::TenantOptions& tenant, http::Transport& transport,
+                               auth::TokenSource& tokens, ratelimit::QuotaLimiter& quota, const Clock& clock,
+                               RetryPolicy retry)
+    : tenant_(tenant),
+      transport_(transport),
+      tokens_(tokens),
+      quota_(quota),
+      clock_(clock),
+      retry_(retry),
+      api_origin_(http::Url::parse(tenant.api_url).origin()) {}
+
+std::string DefenderClient::first_page_url(model::Dataset ds, int page_size, std::optional<SystemTime> since_time,
+                                           std::optional<int> top) const {
+  std::string url = tenant_.api_url + std::string(model::spec(ds).json_path);
+  if (top) return url + "?$top=" + std::to_string(*top);
+  url += "?pageSize=" + std::to_string(page_size);
+  if (since_time) url += "&sinceTime=" + url_encode(format_iso8601_utc(*since_time));
+  return url;
+}
+
+std::string DefenderClient::export_url(model::Dataset ds, int sas_valid_hours) const {
+  return tenant_.api_url + std::string(model::spec(ds).export_path) + "?sasValidHours=" +
+         std::to_string(sas_valid_hours);
+}
+
+void DefenderClient::check_origin(const std::string& url) const {
+  const auto origin = http::Url::parse(url).origin();
+  if (origin != api_origin_) {
+    throw Error(ErrorKind::config, "tenant " + tenant_.name + ": refusing to follow a link to " + origin +
+                                       ", which is not the API host " + api_origin_ +
+                                       " (the bearer token is only ever sent to the API host)");
+  }
+}
+
+http::Response DefenderClient::get(const std::string& url, ratelimit::Family family) {
+  check_origin(url);
+  const std::string where = log::redact_url(url);
+  ratelimit::Backoff backoff(retry_.backoff_base, retry_.backoff_cap, std::random_device{}());
+  int attempts = 0;
+  int throttled = 0;
+  bool refreshed = false;
+  for (;;) {
+    for (auto wait = quota_.reserve(family); wait.count() > 0; wait = quota_.reserve(family)) clock_.sleep_for(wait);
+
+    http::Response response;
+    try {
+      http::Request request;
+      request.url = url;
+      request.headers = {{"Authorization", "Bearer " + tokens_.token()}, {"Accept", "application/json"}};
+      ++stats_.requests;
+      response = transport_.send(request);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::transient) throw;
+      if (++attempts >= retry_.max_attempts)
+        throw Error(ErrorKind::transient, "GET " + where + " failed after " + std::to_string(attempts) +
+                                              " attempts: " + e.what());
+      const auto wait = backoff.next();
+      ++stats_.retries;
+      log::warn("api retry", {{"tenant", tenant_.name}, {"url", where}, {"attempt", attempts},
+                              {"wait_ms", wait.count()}, {"error", e.what()}});
+      clock_.sleep_for(wait);
+      continue;
+    }
+
+    const int status = response.status;
+    if (status >= 200 && status < 300) return response;
+    if (status == 401) {
+      if (refreshed)
+        throw Error(ErrorKind::auth, "tenant " + tenant_.name + ": the API rejected a freshly issued token for " +
+                                         where + " (" + describe_api_error(response) + ")");
+      // Tokens can expire or be revoked mid-paging: fetch a new one and repeat this page once.
+      refreshed = true;
+      ++stats_.token_refreshes;
+      tokens_.invalidate();
+      log::info("token refresh", {{"tenant", tenant_.name}, {"url", where}});
+      continue;
+    }
+    if (status == 403) {
+      throw Error(ErrorKind::auth, "tenant " + tenant_.name + ": access denied to " + where + " (" +
+                                       describe_api_error(response) +
+                                       "); grant the app the Software.Read.All application permission of "
+                                       "WindowsDefenderATP and give admin consent");
+    }
+    if (status == 429) {
+      ++stats_.throttled;
+      if (++throttled > retry_.max_throttled)
+        throw Error(ErrorKind::throttled, "GET " + where + ": still throttled after " + std::to_string(throttled) +
+                                              " answers of 429");
+      auto wait = ratelimit::parse_retry_after(response.header("Retry-After").value_or(""), clock_.now_utc())
+                      .value_or(backoff.next());
+      quota_.pause_until(family, clock_.now_steady() + wait);
+      log::warn("api throttled", {{"tenant", tenant_.name}, {"url", where}, {"retry_after_ms", wait.count()}});
+      continue;
+    }
+    if (is_retryable_status(status)) {
+      if (++attempts >= retry_.max_attempts)
+        throw Error(ErrorKind::transient, "GET " + where + " failed after " + std::to_string(attempts) +
+                                              " attempts: " + describe_api_error(response));
+      auto wait = backoff.next();
+      if (auto ra = ratelimit::parse_retry_after(response.header("Retry-After").value_or(""), clock_.now_utc()))
+        wait = std::max(wait, *ra);
+      ++stats_.retries;
+      log::warn("api retry", {{"tenant", tenant_.name}, {"url", where}, {"status", status}, {"attempt", attempts},
+                              {"wait_ms", wait.count()}, {"error", describe_api_error(response)}});
+      clock_.sleep_for(wait);
+      continue;
+    }
+    throw Error(ErrorKind::fatal, "GET " + where + " failed: " + describe_api_error(response));
+  }
+}
+
+}  // namespace mdesync::api

@@ -1,0 +1,17 @@
+#pragma once
+// application/x-www-form-urlencoded bodies, as the OAuth2 token endpoint takes them.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mdesync::auth {
+
+// Every byte but A-Z a-z 0-9 - . _ ~ becomes %XX (space too, never '+'), so a
+// secret holding '&', '=', '+', '%' or ' ' arrives unchanged.
+std::string form_urlencode(std::string_view text);
+
+// "k1=v1&k2=v2", both sides encoded.
+std::string form_body(const std::vector<std::pair<std::string_view, std::string_view>>& fields);
+
+}  // namespace mdesync::auth

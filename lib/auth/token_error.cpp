@@ -1,0 +1,123 @@
+#include "auth/token_error.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "auth/flat_json.hpp"
+
+namespace mdesync::auth {
+namespace {
+
+constexpr std::size_t max_description = 400;
+
+constexpr const char* fix_secret = "check the client secret (client_secret_file / client_secret_env)";
+constexpr const char* fix_certificate =
+    "check certificate_file/private_key_file and that the certificate is uploaded to the app registration";
+constexpr const char* fix_client_id = "check client_id and that the app is registered in tenant_id";
+constexpr const char* fix_tenant = "check tenant_id";
+
+// Documented AADSTS codes we have seen for misconfigured daemons, and their fix.
+struct KnownCode {
+  std::int64_t code;
+  const char* fix;
+};
+constexpr KnownCode known_codes[] = {
+    {7000215, fix_secret},  // invalid client secret
+    {7000222, "the client secret has expired; create a new one and update client_secret_file / client_secret_env"},
+    {700016, fix_client_id},  // application not found in the directory
+    {90002, fix_tenant},      // tenant not found
+    {900023, fix_tenant},     // tenant identifier is malformed
+    {90023, fix_tenant},      // tenant identifier is not valid
+    {700027, fix_certificate},  // client assertion failed signature validation
+    {700023, fix_certificate},  // client assertion audience/issuer invalid
+    {700024, "the client assertion is outside its validity window; check this host's clock (NTP)"},
+    {70011, "check scope (it must end in /.default for this flow)"},
+    {500011, "check scope and that Microsoft Defender for Endpoint is enabled in tenant_id with admin consent "
+             "granted to the app"},
+    {7000112, "the application is disabled in tenant_id; enable it"},
+};
+
+std::optional<std::int64_t> code_in_description(std::string_view text) {
+  const auto at = text.find("AADSTS");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::int64_t code = 0;
+  std::size_t i = at + 6;
+  const std::size_t start = i;
+  while (i < text.size() && i - start < 10 && text[i] >= '0' && text[i] <= '9') code = code * 10 + (text[i++] - '0');
+  if (i == start) return std::nullopt;
+  return code;
+}
+
+// One line, no "AADSTS123: " prefix (the code is shown separately), bounded,
+// and nothing the caller asked to hide.
+std::string clean_description(std::string text, std::initializer_list<std::string_view> never_show) {
+  for (const auto hidden : never_show) {
+    if (hidden.empty()) continue;
+    for (auto at = text.find(hidden); at != std::string::npos; at = text.find(hidden, at))
+      text.replace(at, hidden.size(), "<redacted>");
+  }
+  if (text.rfind("AADSTS", 0) == 0) {
+    const auto colon = text.find(": ");
+    if (colon != std::string::npos && colon < 16) text.erase(0, colon + 2);
+  }
+  std::string out;
+  for (const char c : text) {
+    const bool space = c == ' ' || c == '\r' || c == '\n' || c == '\t';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (out.size() > max_description) out = out.substr(0, max_description) + "...";
+  return out;
+}
+
+const char* fix_for(const config::TenantOptions& tenant, const std::string& error, std::optional<std::int64_t> code) {
+  if (code)
+    for (const auto& known : known_codes)
+      if (known.code == *code) return known.fix;
+  const bool certificate = tenant.secret.kind == config::SecretKind::certificate;
+  if (error == "invalid_client") return certificate ? fix_certificate : fix_secret;
+  if (error == "unauthorized_client") return fix_client_id;
+  if (error == "invalid_scope") return "check scope";
+  return nullptr;
+}
+
+}  // namespace
+
+Error token_error(const config::TenantOptions& tenant, const http::Response& response,
+                  std::initializer_list<std::string_view> never_show) {
+  const auto kind = response.status == 429  ? ErrorKind::throttled
+                    : response.status >= 500 ? ErrorKind::transient
+                                             : ErrorKind::auth;
+  std::string message = "tenant \"" + tenant.name + "\": token request failed (HTTP " +
+                        std::to_string(response.status);
+  const auto json = FlatJson::parse(response.body);
+  const std::string error = json ? json->string("error").value_or("") : "";
+  const std::string description = json ? json->string("error_description").value_or("") : "";
+  std::optional<std::int64_t> code;
+  if (json)
+    if (const auto codes = json->integers("error_codes"); !codes.empty()) code = codes.front();
+  if (!code) code = code_in_description(description);
+
+  if (!error.empty()) message += ", " + clean_description(error, never_show);
+  if (code) message += ", AADSTS" + std::to_string(*code);
+  message += ")";
+  if (!description.empty()) message += ": " + clean_description(description, never_show);
+
+  if (kind == ErrorKind::throttled) {
+    message += "; the token endpoint is throttling";
+    if (const auto after = response.header("Retry-After")) message += ", retry after " + clean_description(*after, never_show) + " s";
+  } else if (kind == ErrorKind::auth) {
+    if (const char* fix = fix_for(tenant, error, code))
+      message += std::string("; ") + fix;
+    else if (!json)
+      message += "; check token_url (the response is not an OAuth error)";
+  }
+  return Error(kind, message);
+}
+
+}  // namespace mdesync::auth

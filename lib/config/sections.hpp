@@ -1,0 +1,23 @@
+#pragma once
+// Internal to lib/config: the key table of every section.
+#include <span>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/keys.hpp"
+
+namespace mdesync::config::detail {
+
+std::span<const Key<DatabaseOptions>> database_keys();
+std::span<const Key<SyncOptions>> sync_keys();
+std::span<const Key<LimitsOptions>> limits_keys();
+std::span<const Key<HttpOptions>> http_keys();
+std::span<const Key<MetricsOptions>> metrics_keys();
+std::span<const Key<LogOptions>> log_keys();
+
+// The tenants sequence: each entry through the tenant key table, then the
+// rules that span keys (one secret source, region only in the commercial
+// cloud, unique names) and the endpoints derived from cloud and region.
+void read_tenants(const YAML::Node& list, const Where& at, std::vector<TenantOptions>& out, Problems& problems);
+
+}  // namespace mdesync::config::detail

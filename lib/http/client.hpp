@@ -1,0 +1,59 @@
+#pragma once
+// The HTTPS client: blocking for the caller, every network operation under a
+// deadline. Beast and Asio stay inside client.cpp; this header is cheap.
+//
+// Invariants kept by client.cpp:
+//  - TLS peers are always verified (system trust store plus ClientOptions::ca_file,
+//    host name or IP checked against the certificate). There is no switch to turn
+//    verification off.
+//  - Plain http:// reaches loopback hosts only (127.0.0.0/8, ::1, localhost).
+//  - Error messages carry URLs without their query string and never a header value
+//    the caller sent (Authorization in particular).
+//  - A request is retried at most once, and only when a reused keep-alive
+//    connection turns out to be dead before any response byte arrived. Every other
+//    retry is the caller's decision.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/transport.hpp"
+
+namespace mdesync::http {
+
+struct ClientOptions {
+  static constexpr std::size_t default_max_body = 512u << 20;
+
+  std::string ca_file;                          // extra trust anchors (PEM), added to the system store
+  std::chrono::milliseconds timeout{300000};    // per operation: resolve, connect, handshake, each write, each read
+  bool accept_gzip = true;                      // send Accept-Encoding: gzip unless the request has its own
+  std::size_t max_body = default_max_body;      // send(): larger bodies (after inflating) are an error
+  std::string user_agent = "mdesync/0.1";
+};
+
+// Not thread-safe: use one Client per thread. Each Client owns its own
+// io_context and keeps one connection per origin open between requests.
+class Client final : public Transport {
+ public:
+  // Throws mdesync::Error(config) when ca_file cannot be loaded.
+  explicit Client(ClientOptions options = {});
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Response send(const Request& request) override;
+  Response stream(const Request& request, const std::function<void(std::string_view)>& on_body) override;
+
+  // Drops every kept-alive connection.
+  void close();
+  // Connections opened since construction (for logs, metrics and tests).
+  std::size_t connections_opened() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mdesync::http

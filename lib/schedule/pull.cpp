@@ -1,0 +1,173 @@
+#include "schedule/pull.hpp"
+
+#include <simdjson.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/timestamp.hpp"
+#include "parse/page.hpp"
+#include "parse/record_encoder.hpp"
+
+namespace mdesync::schedule {
+namespace {
+
+using store::RunMode;
+using store::RunStatus;
+
+// A 200 whose body does not parse may be a broken transfer: fetch it again a few times.
+constexpr int malformed_page_attempts = 3;
+
+struct JsonPull {
+  PullContext& ctx;
+  model::Dataset ds;
+  RunMode mode;
+  PullOutcome& out;
+
+  std::string_view dataset_name() const { return model::spec(ds).name; }
+
+  // The API's own clock: the Date header of the first answer, so our clock's skew
+  // cannot move the watermark past data the API had not yet counted.
+  SystemTime api_time(const http::Response& r) const {
+    if (auto d = r.header("Date"))
+      if (auto t = parse_http_date(*d)) return *t;
+    return ctx.clock.now_utc();
+  }
+
+  parse::PageResult fetch_page(const std::string& url, parse::RecordEncoder& encoder,
+                               simdjson::ondemand::parser& parser, std::string& copy, std::optional<SystemTime>& start,
+                               int page_number) {
+    for (int attempt = 1;; ++attempt) {
+      http::Response r = ctx.api.get(url, ratelimit::Family::json);
+      if (!start) start = api_time(r);
+      r.body.reserve(r.body.size() + simdjson::SIMDJSON_PADDING);
+      copy.clear();
+      try {
+        return parse::parse_page(encoder, parser, simdjson::padded_string_view(r.body.data(), r.body.size(), r.body.capacity()),
+                                 copy);
+      } catch (const parse::PageError& e) {
+        log::warn("bad page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page_number},
+                               {"attempt", attempt}, {"error", e.what()}});
+        if (attempt >= malformed_page_attempts)
+          throw Error(ErrorKind::data, "page " + std::to_string(page_number) + " of " + log::redact_url(url) +
+                                           ": " + e.what());
+      }
+    }
+  }
+
+  void run(const store::SyncState& state) {
+    const auto& cfg = ctx.config.sync;
+    std::optional<SystemTime> since;
+    if (mode == RunMode::incremental) since = state.watermark;
+    std::string url = ctx.api.first_page_url(ds, cfg.page_size, since);
+    parse::RecordEncoder encoder(ds, ctx.tenant.name);
+    simdjson::ondemand::parser parser;
+    std::string copy;
+    std::optional<SystemTime> start;
+    if (mode == RunMode::full) ctx.store.begin_snapshot(ctx.tenant.name, ds);
+    for (int page = 1;; ++page) {
+      const auto result = fetch_page(url, encoder, parser, copy, start, page);
+      out.counts.received += result.rows + result.rejected.size();
+      out.counts.rejected += result.rejected.size();
+      for (const auto& rej : result.rejected)
+        log::warn("record rejected", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
+                                      {"index", rej.index}, {"error", rej.reason}});
+      const bool last = !result.next_link.has_value();
+      if (mode == RunMode::incremental) {
+        std::optional<store::WatermarkUpdate> advance;
+        if (last) advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
+        out.counts.upserted += ctx.store.upsert_batch(ctx.tenant.name, ds, copy, advance);
+      } else {
+        ctx.store.stage(ctx.tenant.name, ds, copy);
+      }
+      log::debug("page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
+                          {"rows", result.rows}});
+      if (last) break;
+      url = *result.next_link;
+    }
+    if (mode == RunMode::full) {
+      store::SnapshotOptions opts;
+      opts.removed_at = *start;
+      opts.max_removal_ratio = cfg.max_removal_ratio;
+      opts.advance = {*start - cfg.watermark_overlap, RunMode::full};
+      force_and_apply(opts);
+    }
+  }
+
+  bool force = false;
+  void force_and_apply(store::SnapshotOptions& opts) {
+    opts.force = force;
+    const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, opts);
+    out.counts.upserted += r.upserted;
+    out.counts.removed += r.removed;
+    if (r.guarded) {
+      out.status = RunStatus::guarded;
+      out.error = "mass-removal guard: the snapshot would remove " + std::to_string(r.removal_candidates) + " of " +
+                  std::to_string(r.active_before) + " rows (more than sync.max_removal_ratio " +
+                  std::to_string(ctx.config.sync.max_removal_ratio) +
+                  "); rows were upserted, nothing removed; run `mdesync sync --force` to apply it";
+    }
+  }
+};
+
+}  // namespace
+
+PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
+  PullOutcome out;
+  const auto started = ctx.clock.now_steady();
+  const std::string dataset(model::spec(request.dataset).name);
+  if (!ctx.store.try_lock(ctx.tenant.name, request.dataset)) {
+    out.skipped = true;
+    out.error = "another mdesync instance is syncing this tenant and data set";
+    log::info("pull skipped", {{"tenant", ctx.tenant.name}, {"dataset", dataset}, {"reason", out.error}});
+    return out;
+  }
+  struct Unlock {
+    PullContext& ctx;
+    model::Dataset ds;
+    ~Unlock() {
+      try {
+        ctx.store.unlock(ctx.tenant.name, ds);
+      } catch (const std::exception&) {
+        // The session ending releases the lock anyway.
+      }
+    }
+  } unlock{ctx, request.dataset};
+
+  const auto state = ctx.store.state(ctx.tenant.name, request.dataset);
+  // The first sync of a tenant and data set is a full one, whatever was asked.
+  out.mode = !state.watermark ? RunMode::full : request.mode.value_or(RunMode::incremental);
+  out.run_id = ctx.store.begin_run(ctx.tenant.name, request.dataset, out.mode);
+  log::info("pull started", {{"tenant", ctx.tenant.name}, {"dataset", dataset}, {"mode", store::to_string(out.mode)},
+                             {"run", out.run_id}});
+  out.status = RunStatus::succeeded;
+  try {
+    JsonPull pull{ctx, request.dataset, out.mode, out};
+    pull.force = request.force;
+    pull.run(state);
+  } catch (const std::exception& e) {
+    out.status = RunStatus::failed;
+    out.error = e.what();
+    if (out.mode == RunMode::full) {
+      try {
+        ctx.store.discard_snapshot(ctx.tenant.name, request.dataset);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.now_steady() - started);
+  try {
+    ctx.store.finish_run(out.run_id, out.status, out.counts, out.error);
+  } catch (const std::exception& e) {
+    if (out.error.empty()) out.error = std::string("recording the run failed: ") + e.what();
+    out.status = RunStatus::failed;
+  }
+  const auto level = out.status == RunStatus::failed ? log::Level::error : log::Level::info;
+  log::write(level, "pull finished",
+             {{"tenant", ctx.tenant.name}, {"dataset", dataset}, {"mode", store::to_string(out.mode)},
+              {"status", store::to_string(out.status)}, {"rows", out.counts.received},
+              {"upserted", out.counts.upserted}, {"removed", out.counts.removed},
+              {"rejected", out.counts.rejected}, {"duration_ms", out.duration.count()}, {"error", out.error}});
+  return out;
+}
+
+}  // namespace mdesync::schedule

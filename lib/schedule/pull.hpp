@@ -1,0 +1,42 @@
+#pragma once
+// One pull of one tenant's data set, end to end: api -> parse -> store.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "api/defender_client.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "model/dataset.hpp"
+#include "store/sync_store.hpp"
+
+namespace mdesync::schedule {
+
+struct PullRequest {
+  model::Dataset dataset = model::Dataset::cpe;
+  std::optional<store::RunMode> mode;  // nullopt: full when never synced, else incremental
+  bool force = false;                  // apply a snapshot past the mass-removal guard
+};
+
+struct PullOutcome {
+  store::RunMode mode = store::RunMode::incremental;
+  store::RunStatus status = store::RunStatus::failed;
+  store::RunCounts counts;
+  std::string error;
+  bool skipped = false;  // another instance holds this tenant and data set
+  std::chrono::milliseconds duration{0};
+  std::int64_t run_id = 0;
+};
+
+struct PullContext {
+  const config::Config& config;
+  const config::TenantOptions& tenant;
+  api::DefenderClient& api;
+  store::SyncStore& store;
+  const Clock& clock;
+};
+
+// Never throws for a failed pull: the outcome says what happened and sync_runs records it.
+PullOutcome run_pull(PullContext& ctx, const PullRequest& request);
+
+}  // namespace mdesync::schedule

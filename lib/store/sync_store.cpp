@@ -1,0 +1,201 @@
+#include "store/sync_store.hpp"
+
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "core/timestamp.hpp"
+#include "store/copy_in.hpp"
+#include "store/identifiers.hpp"
+#include "store/merge_sql.hpp"
+
+namespace mdesync::store {
+namespace {
+
+std::optional<SystemTime> as_time(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return parse_iso8601(f.c_str());
+}
+
+std::string page_stage_name(model::Dataset ds) {
+  return std::string("pg_temp.") + quote_identifier("mdesync_page_" + std::string(model::spec(ds).name));
+}
+
+}  // namespace
+
+const char* to_string(RunMode m) { return m == RunMode::full ? "full" : "incremental"; }
+
+const char* to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::running: return "running";
+    case RunStatus::succeeded: return "succeeded";
+    case RunStatus::failed: return "failed";
+    case RunStatus::guarded: return "guarded";
+    case RunStatus::abandoned: return "abandoned";
+  }
+  return "failed";
+}
+
+SyncStore::SyncStore(const std::string& database_url, std::string schema)
+    : conn_(std::make_unique<Connection>(database_url)), schema_(std::move(schema)) {
+  pqxx::nontransaction tx(*conn_);
+  // Timestamps travel as ISO 8601 text; fix the session zone so output parses back as UTC.
+  tx.exec("SET TIME ZONE 'UTC'");
+  tx.exec("SET application_name = 'mdesync'");
+}
+
+SyncStore::~SyncStore() = default;
+
+std::string SyncStore::target(model::Dataset ds) const { return qualified(schema_, model::spec(ds).table); }
+
+std::string SyncStore::snapshot_stage(const std::string& tenant, model::Dataset ds) const {
+  return qualified(schema_, "stage_" + std::string(model::spec(ds).name) + "_" + tenant);
+}
+
+bool SyncStore::try_lock(const std::string& tenant, model::Dataset ds) {
+  pqxx::nontransaction tx(*conn_);
+  const auto r = tx.exec_params1("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2))", "mdesync.sync." + schema_,
+                                 tenant + "/" + std::string(model::spec(ds).name));
+  return r[0].as<bool>();
+}
+
+void SyncStore::unlock(const std::string& tenant, model::Dataset ds) {
+  pqxx::nontransaction tx(*conn_);
+  tx.exec_params("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", "mdesync.sync." + schema_,
+                 tenant + "/" + std::string(model::spec(ds).name));
+}
+
+SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
+  pqxx::nontransaction tx(*conn_);
+  const auto r = tx.exec_params(
+      "SELECT watermark, last_incremental_at, last_full_at FROM " + qualified(schema_, "sync_state") +
+          " WHERE tenant = $1 AND dataset = $2",
+      tenant, std::string(model::spec(ds).name));
+  SyncState s;
+  if (r.empty()) return s;
+  s.watermark = as_time(r[0][0]);
+  s.last_incremental_at = as_time(r[0][1]);
+  s.last_full_at = as_time(r[0][2]);
+  return s;
+}
+
+std::int64_t SyncStore::begin_run(const std::string& tenant, model::Dataset ds, RunMode mode) {
+  pqxx::work tx(*conn_);
+  const std::string runs = qualified(schema_, "sync_runs");
+  const std::string dataset(model::spec(ds).name);
+  tx.exec_params("UPDATE " + runs +
+                     " SET status = 'abandoned', finished_at = now(), error = 'the process running it stopped' "
+                     "WHERE tenant = $1 AND dataset = $2 AND status = 'running'",
+                 tenant, dataset);
+  const auto r = tx.exec_params1(
+      "INSERT INTO " + runs + " (tenant, dataset, mode) VALUES ($1, $2, $3) RETURNING id", tenant, dataset,
+      std::string(to_string(mode)));
+  tx.commit();
+  return r[0].as<std::int64_t>();
+}
+
+void SyncStore::finish_run(std::int64_t run_id, RunStatus status, const RunCounts& c, const std::string& error) {
+  pqxx::work tx(*conn_);
+  tx.exec_params("UPDATE " + qualified(schema_, "sync_runs") +
+                     " SET status = $2, finished_at = now(), rows_received = $3, rows_upserted = $4,"
+                     " rows_removed = $5, rows_rejected = $6, error = $7 WHERE id = $1",
+                 run_id, std::string(to_string(status)), c.received, c.upserted, c.removed, c.rejected,
+                 error.empty() ? nullptr : error.c_str());
+  tx.commit();
+}
+
+namespace {
+
+void advance_watermark(pqxx::work& tx, const std::string& schema, const std::string& tenant, model::Dataset ds,
+                       const WatermarkUpdate& u) {
+  const char* stamp = u.mode == RunMode::full ? "last_full_at" : "last_incremental_at";
+  tx.exec_params("INSERT INTO " + qualified(schema, "sync_state") + " AS s (tenant, dataset, watermark, " + stamp +
+                     ") VALUES ($1, $2, $3::timestamptz, now())"
+                     " ON CONFLICT (tenant, dataset) DO UPDATE SET watermark = excluded.watermark, " +
+                     stamp + " = now()",
+                 tenant, std::string(model::spec(ds).name), format_iso8601_utc(u.watermark));
+}
+
+}  // namespace
+
+void SyncStore::ensure_page_stage(model::Dataset ds) {
+  auto& ready = page_stage_ready_[ds == model::Dataset::cpe ? 0 : 1];
+  if (ready) return;
+  pqxx::nontransaction tx(*conn_);
+  // ON COMMIT DELETE ROWS: each batch starts empty without a TRUNCATE round trip.
+  tx.exec("CREATE TEMP TABLE IF NOT EXISTS " + page_stage_name(ds) +
+          " (ord bigint GENERATED ALWAYS AS IDENTITY, " + sql::staging_columns(model::spec(ds)) +
+          ") ON COMMIT DELETE ROWS");
+  ready = true;
+}
+
+std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
+                                      const std::optional<WatermarkUpdate>& advance) {
+  ensure_page_stage(ds);
+  const auto& spec = model::spec(ds);
+  const std::string stage = page_stage_name(ds);
+  pqxx::work tx(*conn_);
+  std::uint64_t upserted = 0;
+  if (!copy_text.empty()) {
+    CopyIn copy(*conn_, sql::copy_from_stdin(stage, spec));
+    copy.write(copy_text);
+    copy.finish();
+    upserted = tx.exec(sql::upsert(target(ds), stage, spec)).affected_rows();
+  }
+  if (advance) advance_watermark(tx, schema_, tenant, ds, *advance);
+  tx.commit();
+  return upserted;
+}
+
+void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
+  const std::string stage = snapshot_stage(tenant, ds);
+  pqxx::work tx(*conn_);
+  tx.exec("DROP TABLE IF EXISTS " + stage);
+  // Unlogged: staged rows cost no WAL, and a crash only loses what is re-downloaded anyway.
+  tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
+          sql::staging_columns(model::spec(ds)) + ")");
+  tx.commit();
+}
+
+void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text) {
+  if (copy_text.empty()) return;
+  pqxx::work tx(*conn_);
+  CopyIn copy(*conn_, sql::copy_from_stdin(snapshot_stage(tenant, ds), model::spec(ds)));
+  copy.write(copy_text);
+  copy.finish();
+  tx.commit();
+}
+
+SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o) {
+  const auto& spec = model::spec(ds);
+  const std::string stage = snapshot_stage(tenant, ds);
+  const std::string tgt = target(ds);
+  SnapshotResult result;
+  pqxx::work tx(*conn_);
+  tx.exec("ANALYZE " + stage);
+  result.active_before =
+      tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
+          .as<std::uint64_t>();
+  result.removal_candidates =
+      tx.exec_params1(sql::count_removal_candidates(tgt, stage, spec), tenant)[0].as<std::uint64_t>();
+  result.guarded = !o.force && result.active_before > 0 &&
+                   static_cast<double>(result.removal_candidates) >
+                       o.max_removal_ratio * static_cast<double>(result.active_before);
+  result.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+  if (!result.guarded && result.removal_candidates > 0) {
+    result.removed =
+        tx.exec_params(sql::mark_removed(tgt, stage, spec), tenant, format_iso8601_utc(o.removed_at)).affected_rows();
+  }
+  advance_watermark(tx, schema_, tenant, ds, o.advance);
+  tx.exec("DROP TABLE " + stage);
+  tx.commit();
+  return result;
+}
+
+void SyncStore::discard_snapshot(const std::string& tenant, model::Dataset ds) {
+  pqxx::work tx(*conn_);
+  tx.exec("DROP TABLE IF EXISTS " + snapshot_stage(tenant, ds));
+  tx.commit();
+}
+
+}  // namespace mdesync::store

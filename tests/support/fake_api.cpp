@@ -1,0 +1,98 @@
+#include "support/fake_api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "http/client.hpp"
+#include "support/test_database.hpp"
+
+namespace mdesync::testing {
+
+std::string mdesync_binary() { return std::string(MDESYNC_BIN_DIR) + "/mdesync"; }
+
+FakeApi::FakeApi(std::vector<std::string> flags, int devices, int seed) {
+  secret_file_ = dir_.write("secret", fake_secret + "\n");
+  log_file_ = dir_.path() / "fakeapi.log";
+  const auto port_file = dir_.path() / "port";
+  std::vector<std::string> argv = {std::string(MDESYNC_BIN_DIR) + "/mde-fakeapi",
+                                   "--listen", "127.0.0.1:0",
+                                   "--port-file", port_file.string(),
+                                   "--tenant-id", fake_tenant_id,
+                                   "--client-id", fake_client_id,
+                                   "--client-secret-file", secret_file_.string(),
+                                   "--devices", std::to_string(devices),
+                                   "--seed", std::to_string(seed)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  process_ = std::make_unique<Process>(argv, log_file_);
+  for (int i = 0; i < 500; ++i) {
+    if (std::filesystem::exists(port_file) && std::filesystem::file_size(port_file) > 0) break;
+    if (!process_->running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string port = read_file(port_file);
+  if (port.empty()) {
+    ADD_FAILURE() << "mde-fakeapi did not start:\n" << read_file(log_file_);
+    throw std::runtime_error("mde-fakeapi did not start");
+  }
+  base_url_ = "http://127.0.0.1:" + std::to_string(std::stoi(port));
+}
+
+FakeApi::~FakeApi() {
+  process_->kill(SIGTERM);
+  if (process_->wait(std::chrono::seconds(5)) < 0) process_->kill(SIGKILL);
+}
+
+namespace {
+
+std::string admin(const std::string& method, const std::string& url) {
+  http::Client client;
+  http::Request request;
+  request.method = method;
+  request.url = url;
+  const auto r = client.send(request);
+  if (r.status < 200 || r.status >= 300) {
+    ADD_FAILURE() << method << " " << url << " -> " << r.status << ": " << r.body;
+    throw std::runtime_error("admin call failed");
+  }
+  return r.body;
+}
+
+}  // namespace
+
+std::string FakeApi::admin_get(const std::string& p) { return admin("GET", base_url_ + p); }
+std::string FakeApi::admin_post(const std::string& p) { return admin("POST", base_url_ + p); }
+
+std::string FakeApi::truth(const std::string& dataset, const std::string& tenant_id) {
+  return admin_get("/_admin/truth?tenant=" + tenant_id + "&dataset=" + dataset);
+}
+
+std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const ConfigOptions& o) {
+  const std::string yaml =
+      "database:\n"
+      "  url: \"" + database_url() + "\"\n"
+      "  schema: " + o.schema + "\n"
+      "tenants:\n"
+      "  - name: " + o.tenant_name + "\n"
+      "    tenant_id: \"" + fake_tenant_id + "\"\n"
+      "    client_id: \"" + fake_client_id + "\"\n"
+      "    client_secret_file: " + api.secret_file().string() + "\n"
+      "    api_url: " + api.base_url() + "\n"
+      "    token_url: " + api.base_url() + "/" + fake_tenant_id + "/oauth2/v2.0/token\n" +
+      o.extra_tenant +
+      "sync:\n"
+      "  page_size: " + std::to_string(o.page_size) + "\n"
+      "  full_via: " + o.full_via + "\n"
+      "  watermark_overlap: " + o.watermark_overlap + "\n" +
+      o.extra_sync +
+      "http:\n"
+      "  timeout: 10s\n"
+      "log:\n"
+      "  level: debug\n" +
+      o.extra;
+  return dir.write("mdesync.yaml", yaml);
+}
+
+}  // namespace mdesync::testing

@@ -1,0 +1,57 @@
+#pragma once
+// A running mde-fakeapi for a test, plus the config that points mdesync at it.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace mdesync::testing {
+
+inline const std::string fake_tenant_id = "11111111-2222-3333-4444-555555555555";
+inline const std::string fake_client_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+inline const std::string fake_secret = "s3cr3t-\"quoted\"&amp=+%";
+
+class FakeApi {
+ public:
+  // Starts build/bin/mde-fakeapi on a free loopback port with the given extra flags.
+  explicit FakeApi(std::vector<std::string> flags, int devices = 50, int seed = 7);
+  ~FakeApi();
+
+  const std::string& base_url() const { return base_url_; }
+  const std::filesystem::path& secret_file() const { return secret_file_; }
+  const std::filesystem::path& log_file() const { return log_file_; }
+
+  // GET or POST an admin path ("/_admin/stats"); fails the test on a non-2xx answer.
+  std::string admin_get(const std::string& path_and_query);
+  std::string admin_post(const std::string& path_and_query);
+  std::string truth(const std::string& dataset, const std::string& tenant_id = fake_tenant_id);
+
+ private:
+  TempDir dir_;
+  std::filesystem::path secret_file_;
+  std::filesystem::path log_file_;
+  std::unique_ptr<Process> process_;
+  std::string base_url_;
+};
+
+struct ConfigOptions {
+  std::string schema;
+  std::string tenant_name = "contoso";
+  std::string full_via = "json";
+  int page_size = 100;
+  std::string watermark_overlap = "0s";
+  std::string extra_sync = {};    // more lines under sync:, each "  key: value\n"
+  std::string extra_tenant = {};  // more lines under the tenant, each "    key: value\n"
+  std::string extra = {};         // more top-level sections
+};
+
+// Writes a config for one tenant served by `api` into dir and returns its path.
+std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const ConfigOptions& options);
+
+// build/bin/mdesync
+std::string mdesync_binary();
+
+}  // namespace mdesync::testing

@@ -1,0 +1,90 @@
+#include "support/process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+
+namespace mdesync::testing {
+
+Process::Process(std::vector<std::string> argv, const std::filesystem::path& output_file,
+                 std::vector<std::string> extra_env) {
+  const int fd = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (fd < 0) throw std::runtime_error("cannot open " + output_file.string());
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+    for (auto& e : extra_env) ::putenv(e.data());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fd);
+}
+
+Process::~Process() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait(std::chrono::seconds(10));
+  }
+}
+
+bool Process::running() {
+  if (reaped_) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+void Process::kill(int signal) {
+  if (!reaped_) ::kill(pid_, signal);
+}
+
+int Process::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status_;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+              std::vector<std::string> extra_env) {
+  TempDir dir;
+  const auto out = dir.path() / "output";
+  RunResult result;
+  {
+    Process p(argv, out, std::move(extra_env));
+    result.exit_code = p.wait(timeout);
+  }
+  result.output = read_file(out);
+  return result;
+}
+
+}  // namespace mdesync::testing

@@ -1,0 +1,43 @@
+#pragma once
+// Child processes for integration tests: the simulator and the mdesync binary.
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace mdesync::testing {
+
+class Process {
+ public:
+  // Starts argv[0] with stdout and stderr appended to `output_file`.
+  Process(std::vector<std::string> argv, const std::filesystem::path& output_file,
+          std::vector<std::string> extra_env = {});
+  ~Process();  // SIGKILLs a child that is still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void kill(int signal);
+  // Waits for the exit; returns the exit status, 128+signal for a signal, -1 on timeout.
+  int wait(std::chrono::milliseconds timeout = std::chrono::minutes(5));
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  bool reaped_ = false;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr interleaved
+};
+
+// Runs a command to completion and captures what it printed.
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
+              std::vector<std::string> extra_env = {});
+
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace mdesync::testing

@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "store/identifiers.hpp"
+#include "store/merge_sql.hpp"
+
+namespace mdesync::store {
+namespace {
+
+TEST(QuoteIdentifier, DoublesEmbeddedQuotes) {
+  EXPECT_EQ(quote_identifier("mde"), "\"mde\"");
+  EXPECT_EQ(quote_identifier("we\"ird"), "\"we\"\"ird\"");
+  EXPECT_EQ(quote_identifier("a;DROP TABLE x"), "\"a;DROP TABLE x\"");
+  EXPECT_EQ(qualified("s", "t"), "\"s\".\"t\"");
+}
+
+TEST(MergeSql, CopyColumnsFollowTheModelOrderWithTenantFirst) {
+  EXPECT_EQ(sql::copy_columns(model::spec(model::Dataset::noncpe)),
+            "tenant, device_id, rbac_group_id, rbac_group_name, device_name, os_platform, software_vendor, "
+            "software_name, software_version, software_last_seen_timestamp");
+}
+
+TEST(MergeSql, UpsertCollapsesDuplicatesLastWinsAndSkipsUnchangedRows) {
+  const auto text = sql::upsert("\"s\".\"t\"", "stage", model::spec(model::Dataset::noncpe));
+  EXPECT_NE(text.find("SELECT DISTINCT ON (tenant, device_id, software_vendor, software_name, software_version)"),
+            std::string::npos);
+  EXPECT_NE(text.find("ORDER BY tenant, device_id, software_vendor, software_name, software_version, ord DESC"),
+            std::string::npos);
+  EXPECT_NE(text.find("ON CONFLICT (tenant, device_id, software_vendor, software_name, software_version)"),
+            std::string::npos);
+  // Key columns never appear in the SET list; every other column does.
+  EXPECT_EQ(text.find("device_id = excluded.device_id"), std::string::npos);
+  EXPECT_NE(text.find("rbac_group_id = excluded.rbac_group_id"), std::string::npos);
+  EXPECT_NE(text.find("IS DISTINCT FROM"), std::string::npos);
+}
+
+TEST(MergeSql, StagingColumnsCarryTheColumnTypes) {
+  const auto cols = sql::staging_columns(model::spec(model::Dataset::cpe));
+  EXPECT_NE(cols.find("number_of_weaknesses integer"), std::string::npos);
+  EXPECT_NE(cols.find("disk_paths text[]"), std::string::npos);
+  EXPECT_NE(cols.find("end_of_support_date timestamptz"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mdesync::store
