@@ -40,6 +40,7 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using BodySink = std::function<void(std::string_view)>;
+using HeadSink = std::function<void(const Response&)>;
 
 constexpr std::size_t read_chunk_size = 64 * 1024;
 
@@ -181,9 +182,10 @@ struct Client::Impl {
     return fn(*c.plain);
   }
 
-  Response perform(const Request& request, const BodySink* on_body);
+  Response perform(const Request& request, const BodySink* on_body, const HeadSink* on_head);
   std::unique_ptr<Connection> connect(const Url& url);
-  Outcome exchange(Connection& c, const Url& url, bhttp::request<bhttp::string_body>& req, const BodySink* on_body);
+  Outcome exchange(Connection& c, const Url& url, bhttp::request<bhttp::string_body>& req, const BodySink* on_body,
+                   const HeadSink* on_head);
   bhttp::request<bhttp::string_body> build(const Url& url, const Request& request) const;
   [[noreturn]] void fail(const error_code& ec, std::string_view doing, const std::string& place) const;
 };
@@ -292,7 +294,7 @@ bhttp::request<bhttp::string_body> Client::Impl::build(const Url& url, const Req
 }
 
 Outcome Client::Impl::exchange(Connection& c, const Url& url, bhttp::request<bhttp::string_body>& req,
-                               const BodySink* on_body) {
+                               const BodySink* on_body, const HeadSink* on_head) {
   const bool reused = c.exchanges > 0;
   auto& tcp = c.lowest();
 
@@ -326,6 +328,9 @@ Outcome Client::Impl::exchange(Connection& c, const Url& url, bhttp::request<bht
       continue;
     response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
+  // Only a successful answer streams; an error body is small and read whole.
+  if (response.status < 200 || response.status >= 300) on_body = nullptr;
+  if (on_body && on_head && *on_head) (*on_head)(response);
   const auto content_length = parser.content_length();
   if (!on_body && !gunzip && content_length) {
     // Refuse before reading what we would refuse after reading.
@@ -390,7 +395,7 @@ Outcome Client::Impl::exchange(Connection& c, const Url& url, bhttp::request<bht
   return out;
 }
 
-Response Client::Impl::perform(const Request& request, const BodySink* on_body) {
+Response Client::Impl::perform(const Request& request, const BodySink* on_body, const HeadSink* on_head) {
   const Url url = Url::parse(request.url);
   if (url.scheme == "http" && !url.is_loopback())
     throw Error(ErrorKind::config, "refusing plain http:// to non-loopback host " + url.host + " (" +
@@ -404,7 +409,7 @@ Response Client::Impl::perform(const Request& request, const BodySink* on_body) 
     Connection& c = *it->second;
     Outcome out;
     try {
-      out = exchange(c, url, req, on_body);
+      out = exchange(c, url, req, on_body, on_head);
     } catch (...) {
       connections.erase(origin);  // its state is unknown: never reuse it
       throw;
@@ -424,10 +429,11 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Client::~Client() = default;
 
-Response Client::send(const Request& request) { return impl_->perform(request, nullptr); }
+Response Client::send(const Request& request) { return impl_->perform(request, nullptr, nullptr); }
 
-Response Client::stream(const Request& request, const std::function<void(std::string_view)>& on_body) {
-  return impl_->perform(request, &on_body);
+Response Client::stream(const Request& request, const std::function<void(std::string_view)>& on_body,
+                        const std::function<void(const Response&)>& on_head) {
+  return impl_->perform(request, &on_body, &on_head);
 }
 
 void Client::close() { impl_->connections.clear(); }

@@ -44,7 +44,11 @@ class Client final : public Transport {
   Client& operator=(const Client&) = delete;
 
   Response send(const Request& request) override;
-  Response stream(const Request& request, const std::function<void(std::string_view)>& on_body) override;
+  Response stream(const Request& request, const std::function<void(std::string_view)>& on_body,
+                 const std::function<void(const Response&)>& on_head) override;
+  Response stream(const Request& request, const std::function<void(std::string_view)>& on_body) {
+    return stream(request, on_body, {});
+  }
 
   // Drops every kept-alive connection.
   void close();

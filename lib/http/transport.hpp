@@ -36,12 +36,16 @@ class Transport {
   // Any HTTP status is a Response, not an error: the caller classifies statuses.
   // Throws mdesync::Error for everything else (network, TLS, timeout, truncation).
   virtual Response send(const Request& request) = 0;
-  // Like send, but body bytes go to on_body as they arrive (bounded memory) and the
-  // returned Response has an empty body. An exception thrown by on_body ends the
+  // Like send, but for a 2xx answer: on_head (when set) sees the status and headers
+  // first, then body bytes go to on_body as they arrive (bounded memory), and the
+  // returned Response has an empty body. Any other status is returned as send()
+  // returns it, body included, and neither callback runs: an error page never
+  // reaches a download's parser. An exception thrown by a callback ends the
   // exchange (the connection is dropped) and propagates unchanged. When stream
   // throws after on_body has been called, the bytes delivered so far were part of
-  // a failed response: the caller discards them (nothing is retried here).
-  virtual Response stream(const Request& request, const std::function<void(std::string_view)>& on_body) = 0;
+  // a failed response: the caller discards or resumes them (nothing is retried here).
+  virtual Response stream(const Request& request, const std::function<void(std::string_view)>& on_body,
+                          const std::function<void(const Response&)>& on_head) = 0;
 };
 
 }  // namespace mdesync::http

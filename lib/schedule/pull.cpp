@@ -7,6 +7,7 @@
 #include "core/timestamp.hpp"
 #include "parse/page.hpp"
 #include "parse/record_encoder.hpp"
+#include "schedule/export_pull.hpp"
 
 namespace mdesync::schedule {
 namespace {
@@ -89,27 +90,29 @@ struct JsonPull {
       opts.removed_at = *start;
       opts.max_removal_ratio = cfg.max_removal_ratio;
       opts.advance = {*start - cfg.watermark_overlap, RunMode::full};
-      force_and_apply(opts);
+      opts.force = force;
+      apply_snapshot(ctx, ds, opts, out);
     }
   }
 
   bool force = false;
-  void force_and_apply(store::SnapshotOptions& opts) {
-    opts.force = force;
-    const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, opts);
-    out.counts.upserted += r.upserted;
-    out.counts.removed += r.removed;
-    if (r.guarded) {
-      out.status = RunStatus::guarded;
-      out.error = "mass-removal guard: the snapshot would remove " + std::to_string(r.removal_candidates) + " of " +
-                  std::to_string(r.active_before) + " rows (more than sync.max_removal_ratio " +
-                  std::to_string(ctx.config.sync.max_removal_ratio) +
-                  "); rows were upserted, nothing removed; run `mdesync sync --force` to apply it";
-    }
-  }
 };
 
 }  // namespace
+
+void apply_snapshot(PullContext& ctx, model::Dataset ds, const store::SnapshotOptions& options, PullOutcome& out) {
+  const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, options);
+  out.counts.upserted += r.upserted;
+  out.counts.removed += r.removed;
+  if (r.guarded) {
+    out.status = RunStatus::guarded;
+    out.removals_held_back = r.removal_candidates;
+    out.error = "mass-removal guard: the snapshot would remove " + std::to_string(r.removal_candidates) + " of " +
+                std::to_string(r.active_before) + " rows (more than sync.max_removal_ratio " +
+                std::to_string(ctx.config.sync.max_removal_ratio) +
+                "); rows were upserted, nothing removed; run `mdesync sync --force` to apply it";
+  }
+}
 
 PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   PullOutcome out;
@@ -140,14 +143,21 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   log::info("pull started", {{"tenant", ctx.tenant.name}, {"dataset", dataset}, {"mode", store::to_string(out.mode)},
                              {"run", out.run_id}});
   out.status = RunStatus::succeeded;
+  const bool via_export = out.mode == RunMode::full && ctx.config.sync.full_via == config::FullVia::export_files;
   try {
-    JsonPull pull{ctx, request.dataset, out.mode, out};
-    pull.force = request.force;
-    pull.run(state);
+    if (via_export) {
+      run_export_pull(ctx, request.dataset, request.force, state, out);
+    } else {
+      JsonPull pull{ctx, request.dataset, out.mode, out};
+      pull.force = request.force;
+      pull.run(state);
+    }
   } catch (const std::exception& e) {
     out.status = RunStatus::failed;
     out.error = e.what();
-    if (out.mode == RunMode::full) {
+    // A JSON snapshot cannot resume (its pages are not addressable later); staged
+    // export files can, so they stay for the next run.
+    if (out.mode == RunMode::full && !via_export) {
       try {
         ctx.store.discard_snapshot(ctx.tenant.name, request.dataset);
       } catch (const std::exception&) {
@@ -156,7 +166,8 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   }
   out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.now_steady() - started);
   try {
-    ctx.store.finish_run(out.run_id, out.status, out.counts, out.error);
+    ctx.store.finish_run(out.run_id, out.status, out.counts, out.error.empty() ? out.note : out.error,
+                         {out.snapshot_generated_at, out.removals_held_back});
   } catch (const std::exception& e) {
     if (out.error.empty()) out.error = std::string("recording the run failed: ") + e.what();
     out.status = RunStatus::failed;

@@ -26,6 +26,9 @@ struct PullOutcome {
   bool skipped = false;  // another instance holds this tenant and data set
   std::chrono::milliseconds duration{0};
   std::int64_t run_id = 0;
+  std::optional<SystemTime> snapshot_generated_at;  // export snapshots
+  std::optional<std::uint64_t> removals_held_back;  // guarded snapshots
+  std::string note;                                 // e.g. "snapshot already applied"
 };
 
 struct PullContext {
@@ -38,5 +41,8 @@ struct PullContext {
 
 // Never throws for a failed pull: the outcome says what happened and sync_runs records it.
 PullOutcome run_pull(PullContext& ctx, const PullRequest& request);
+
+// Applies a staged snapshot and records the result (guarded or not) in `out`.
+void apply_snapshot(PullContext& ctx, model::Dataset ds, const store::SnapshotOptions& options, PullOutcome& out);
 
 }  // namespace mdesync::schedule

@@ -68,7 +68,7 @@ void SyncStore::unlock(const std::string& tenant, model::Dataset ds) {
 SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
   pqxx::nontransaction tx(*conn_);
   const auto r = tx.exec_params(
-      "SELECT watermark, last_incremental_at, last_full_at FROM " + qualified(schema_, "sync_state") +
+      "SELECT watermark, last_incremental_at, last_full_at, snapshot_generated_at FROM " + qualified(schema_, "sync_state") +
           " WHERE tenant = $1 AND dataset = $2",
       tenant, std::string(model::spec(ds).name));
   SyncState s;
@@ -76,6 +76,7 @@ SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
   s.watermark = as_time(r[0][0]);
   s.last_incremental_at = as_time(r[0][1]);
   s.last_full_at = as_time(r[0][2]);
+  s.snapshot_generated_at = as_time(r[0][3]);
   return s;
 }
 
@@ -94,13 +95,18 @@ std::int64_t SyncStore::begin_run(const std::string& tenant, model::Dataset ds, 
   return r[0].as<std::int64_t>();
 }
 
-void SyncStore::finish_run(std::int64_t run_id, RunStatus status, const RunCounts& c, const std::string& error) {
+void SyncStore::finish_run(std::int64_t run_id, RunStatus status, const RunCounts& c, const std::string& error,
+                           const RunDetails& details) {
   pqxx::work tx(*conn_);
+  const std::string generated =
+      details.snapshot_generated_at ? format_iso8601_utc(*details.snapshot_generated_at) : std::string();
   tx.exec_params("UPDATE " + qualified(schema_, "sync_runs") +
                      " SET status = $2, finished_at = now(), rows_received = $3, rows_upserted = $4,"
-                     " rows_removed = $5, rows_rejected = $6, error = $7 WHERE id = $1",
+                     " rows_removed = $5, rows_rejected = $6, error = $7,"
+                     " snapshot_generated_at = $8::timestamptz, removals_held_back = $9 WHERE id = $1",
                  run_id, std::string(to_string(status)), c.received, c.upserted, c.removed, c.rejected,
-                 error.empty() ? nullptr : error.c_str());
+                 error.empty() ? nullptr : error.c_str(), generated.empty() ? nullptr : generated.c_str(),
+                 details.removals_held_back ? std::to_string(*details.removals_held_back).c_str() : nullptr);
   tx.commit();
 }
 
@@ -187,6 +193,14 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
         tx.exec_params(sql::mark_removed(tgt, stage, spec), tenant, format_iso8601_utc(o.removed_at)).affected_rows();
   }
   advance_watermark(tx, schema_, tenant, ds, o.advance);
+  if (o.snapshot_generated_at) {
+    const std::string dataset(spec.name);
+    tx.exec_params("UPDATE " + qualified(schema_, "sync_state") +
+                       " SET snapshot_generated_at = $3::timestamptz WHERE tenant = $1 AND dataset = $2",
+                   tenant, dataset, format_iso8601_utc(*o.snapshot_generated_at));
+    tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                   tenant, dataset);
+  }
   tx.exec("DROP TABLE " + stage);
   tx.commit();
   return result;
@@ -195,7 +209,33 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
 void SyncStore::discard_snapshot(const std::string& tenant, model::Dataset ds) {
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + snapshot_stage(tenant, ds));
+  tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                 tenant, std::string(model::spec(ds).name));
   tx.commit();
+}
+
+std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, model::Dataset ds, SystemTime generated) {
+  const std::string dataset(model::spec(ds).name);
+  std::set<std::string> files;
+  {
+    pqxx::nontransaction tx(*conn_);
+    const bool stage_exists =
+        tx.exec1("SELECT to_regclass(" + tx.quote(snapshot_stage(tenant, ds)) + ") IS NOT NULL")[0].as<bool>();
+    if (stage_exists) {
+      for (const auto& row : tx.exec_params("SELECT file FROM " + qualified(schema_, "snapshot_files") +
+                                                " WHERE tenant = $1 AND dataset = $2 AND generated_at = $3::timestamptz",
+                                            tenant, dataset, format_iso8601_utc(generated)))
+        files.insert(row[0].as<std::string>());
+    }
+  }
+  if (!files.empty()) return files;
+  // Another snapshot's leftovers (or none): start clean.
+  pqxx::work tx(*conn_);
+  tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                 tenant, dataset);
+  tx.commit();
+  begin_snapshot(tenant, ds);
+  return files;
 }
 
 }  // namespace mdesync::store

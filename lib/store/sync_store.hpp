@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,7 @@ struct SyncState {
   std::optional<SystemTime> watermark;
   std::optional<SystemTime> last_incremental_at;
   std::optional<SystemTime> last_full_at;
+  std::optional<SystemTime> snapshot_generated_at;  // last export snapshot applied
 };
 
 // Moves the watermark of (tenant, dataset) and stamps the sync time.
@@ -44,6 +46,13 @@ struct SnapshotOptions {
   double max_removal_ratio = 0.3;
   bool force = false;            // apply removals even past the guard
   WatermarkUpdate advance;
+  std::optional<SystemTime> snapshot_generated_at;  // export snapshots: remembered as applied
+};
+
+// What a run adds to sync_runs beyond its counts.
+struct RunDetails {
+  std::optional<SystemTime> snapshot_generated_at;
+  std::optional<std::uint64_t> removals_held_back;
 };
 
 struct SnapshotResult {
@@ -75,7 +84,8 @@ class SyncStore {
   // 'running' by a crashed run of the same tenant and data set become
   // 'abandoned' (the caller holds the lock, so nobody else is running it).
   std::int64_t begin_run(const std::string& tenant, model::Dataset ds, RunMode mode);
-  void finish_run(std::int64_t run_id, RunStatus status, const RunCounts& counts, const std::string& error);
+  void finish_run(std::int64_t run_id, RunStatus status, const RunCounts& counts, const std::string& error,
+                  const RunDetails& details = {});
 
   // Incremental: the rows (COPY text) are upserted in one transaction; with
   // `advance`, the watermark moves in that same transaction.
@@ -89,9 +99,16 @@ class SyncStore {
   SnapshotResult apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& options);
   void discard_snapshot(const std::string& tenant, model::Dataset ds);
 
+  // Export snapshots: keeps the staging table and its finished files when they
+  // belong to the snapshot generated at `generated` (a restart resumes), else
+  // starts a fresh one. Returns the files already staged (URLs without query).
+  std::set<std::string> resume_snapshot(const std::string& tenant, model::Dataset ds, SystemTime generated);
+
+  // The staging table's name, for writers on other connections.
+  std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
+
  private:
   std::string target(model::Dataset ds) const;
-  std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
   void ensure_page_stage(model::Dataset ds);
 
   std::unique_ptr<Connection> conn_;

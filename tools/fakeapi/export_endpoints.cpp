@@ -154,7 +154,12 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
   snap.valid = true;
   snap.data_version = version;
   snap.generation = tenant.regenerations[idx];
+  // generatedTime identifies a snapshot (clients skip one they applied), and the API
+  // shows it in whole seconds: a new snapshot within the same second still gets a
+  // later one.
+  const auto previous = snap.generated_time;
   snap.generated_time = std::chrono::floor<std::chrono::seconds>(now);
+  if (snap.generated_time <= previous) snap.generated_time = previous + std::chrono::seconds(1);
   return snap;
 }
 

@@ -169,6 +169,25 @@ TEST_F(HttpClient, ChunkedBodiesStreamInPieces) {
   }
 }
 
+TEST_F(HttpClient, StreamShowsTheHeadFirstAndKeepsErrorBodiesAwayFromTheSink) {
+  TestServer server;
+  Client client;
+  std::vector<std::string> events;
+  auto res = client.stream(
+      get(server.url("/chunked")), [&](std::string_view) { events.push_back("body"); },
+      [&](const Response& head) { events.push_back("head " + std::to_string(head.status)); });
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(), "head 200");
+  EXPECT_EQ(events.back(), "body");
+  events.clear();
+  res = client.stream(
+      get(server.url("/status/503")), [&](std::string_view) { events.push_back("body"); },
+      [&](const Response&) { events.push_back("head"); });
+  EXPECT_EQ(res.status, 503);
+  EXPECT_FALSE(res.body.empty());
+  EXPECT_TRUE(events.empty());
+}
+
 TEST_F(HttpClient, TruncatedBodiesAreTransientErrors) {
   TestServer server;
   Client client;

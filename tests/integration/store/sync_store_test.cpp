@@ -92,7 +92,7 @@ TEST_F(SyncStoreTest, SnapshotRemovesMissingRowsAndRestoresReturningOnes) {
   store->begin_snapshot("t1", Dataset::noncpe);
   store->stage("t1", Dataset::noncpe, noncpe_row("d1", "a", "1") + noncpe_row("d2", "a", "1"));
   store->stage("t1", Dataset::noncpe, noncpe_row("d3", "a", "1"));
-  auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.5, false, {gen, RunMode::full}});
+  auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.5, false, {gen, RunMode::full}, std::nullopt});
   EXPECT_FALSE(r.guarded);
   EXPECT_EQ(r.removed, 1u);
   EXPECT_EQ(r.upserted, 0u);
@@ -103,7 +103,7 @@ TEST_F(SyncStoreTest, SnapshotRemovesMissingRowsAndRestoresReturningOnes) {
   store->stage("t1", Dataset::noncpe,
                noncpe_row("d1", "a", "1") + noncpe_row("d2", "a", "1") + noncpe_row("d3", "a", "1") +
                    noncpe_row("d4", "a", "1"));
-  r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.5, false, {gen, RunMode::full}});
+  r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.5, false, {gen, RunMode::full}, std::nullopt});
   EXPECT_EQ(r.upserted, 1u);
   EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE removed_at IS NULL"), "4");
 }
@@ -115,14 +115,14 @@ TEST_F(SyncStoreTest, MassRemovalGuardHoldsRemovalsBackUnlessForced) {
   const auto gen = parse_iso8601("2024-05-01T00:00:00Z").value();
   store->begin_snapshot("t1", Dataset::noncpe);
   store->stage("t1", Dataset::noncpe, noncpe_row("d0", "a", "1") + noncpe_row("d1", "a", "1"));
-  auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.3, false, {gen, RunMode::full}});
+  auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.3, false, {gen, RunMode::full}, std::nullopt});
   EXPECT_TRUE(r.guarded);
   EXPECT_EQ(r.removal_candidates, 8u);
   EXPECT_EQ(r.removed, 0u);
   EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE removed_at IS NULL"), "10");
   store->begin_snapshot("t1", Dataset::noncpe);
   store->stage("t1", Dataset::noncpe, noncpe_row("d0", "a", "1") + noncpe_row("d1", "a", "1"));
-  r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.3, true, {gen, RunMode::full}});
+  r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 0.3, true, {gen, RunMode::full}, std::nullopt});
   EXPECT_FALSE(r.guarded);
   EXPECT_EQ(r.removed, 8u);
 }
@@ -134,7 +134,7 @@ TEST_F(SyncStoreTest, SnapshotOfOneTenantNeverTouchesAnother) {
   store->upsert_batch("t2", Dataset::noncpe, other, std::nullopt);
   const auto gen = parse_iso8601("2024-05-01T00:00:00Z").value();
   store->begin_snapshot("t1", Dataset::noncpe);
-  const auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 1.0, false, {gen, RunMode::full}});
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, {gen, 1.0, false, {gen, RunMode::full}, std::nullopt});
   EXPECT_EQ(r.removed, 1u);
   EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE tenant = 't2' AND removed_at IS NULL"), "1");
 }

@@ -31,8 +31,11 @@ class RecordingTransport final : public http::Transport {
     return std::get<http::Response>(std::move(next));
   }
   http::Response stream(const http::Request& request,
-                        const std::function<void(std::string_view)>& on_body) override {
+                        const std::function<void(std::string_view)>& on_body,
+                        const std::function<void(const http::Response&)>& on_head) override {
     auto r = send(request);
+    if (r.status < 200 || r.status >= 300) return r;
+    if (on_head) on_head(r);
     on_body(r.body);
     r.body.clear();
     return r;

@@ -1,0 +1,217 @@
+#include "schedule/export_pull.hpp"
+
+#include <atomic>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "api/file_download.hpp"
+#include "codec/gzip.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/timestamp.hpp"
+#include "http/client.hpp"
+#include "parse/gzip_ndjson_stream.hpp"
+#include "parse/page.hpp"
+#include "parse/record_encoder.hpp"
+#include "store/snapshot_file_writer.hpp"
+
+namespace mdesync::schedule {
+namespace {
+
+// How many hours the signed URLs stay valid (the API allows at most 6): long
+// enough for a slow download, short enough that a leaked URL soon expires.
+constexpr int sas_valid_hours = 6;
+// Copy text handed to COPY in pieces of about this size: bounded memory per file.
+constexpr std::size_t copy_flush_bytes = 1 << 20;
+// A file whose gzip stream arrives broken is fetched again this many times.
+constexpr int file_attempts = 3;
+constexpr std::size_t rejections_logged_per_file = 20;
+
+std::string without_query(const std::string& url) {
+  const auto q = url.find('?');
+  return q == std::string::npos ? url : url.substr(0, q);
+}
+
+std::string file_name(const std::string& key) {
+  const auto slash = key.rfind('/');
+  return slash == std::string::npos ? key : key.substr(slash + 1);
+}
+
+class ExportPull {
+ public:
+  ExportPull(PullContext& ctx, model::Dataset ds, PullOutcome& out) : ctx_(ctx), ds_(ds), out_(out) {}
+
+  void run(bool force, const store::SyncState& state) {
+    const auto answer = request_export();
+    const auto generated = parse_iso8601(answer.generated_time);
+    if (!generated)
+      throw Error(ErrorKind::data, "export answer has an unreadable generatedTime \"" + answer.generated_time + "\"");
+    generated_ = *generated;
+    out_.snapshot_generated_at = generated_;
+    if (state.snapshot_generated_at == generated_ && !force) {
+      out_.note = "snapshot generated at " + format_iso8601_utc(generated_) + " is already applied";
+      log::info("snapshot already applied", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
+                                             {"generated", format_iso8601_utc(generated_)}});
+      return;
+    }
+    const auto staged = ctx_.store.resume_snapshot(ctx_.tenant.name, ds_, generated_);
+    for (const auto& url : answer.files) {
+      const auto key = without_query(url);
+      urls_[key] = url;
+      if (staged.count(key) == 0) pending_.push_back(key);
+    }
+    log::info("snapshot download", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
+                                    {"generated", format_iso8601_utc(generated_)}, {"files", answer.files.size()},
+                                    {"already_staged", staged.size()}});
+    download_all();
+
+    store::SnapshotOptions opts;
+    opts.removed_at = generated_;
+    opts.max_removal_ratio = ctx_.config.sync.max_removal_ratio;
+    opts.force = force;
+    opts.advance = {generated_ - ctx_.config.sync.watermark_overlap, store::RunMode::full};
+    opts.snapshot_generated_at = generated_;
+    apply_snapshot(ctx_, ds_, opts, out_);
+  }
+
+ private:
+  std::string_view name() const { return model::spec(ds_).name; }
+
+  parse::ExportResponse request_export() {
+    const auto r = ctx_.api.get(ctx_.api.export_url(ds_, sas_valid_hours), ratelimit::Family::export_files);
+    return parse::parse_export_response(r.body);
+  }
+
+  // After a 403 from storage: one new export request for every worker that saw it.
+  void refresh_urls(int seen_generation) {
+    std::lock_guard lock(mutex_);
+    if (url_generation_ != seen_generation) return;  // another worker already did
+    const auto answer = request_export();
+    const auto generated = parse_iso8601(answer.generated_time);
+    if (generated != generated_)
+      throw Error(ErrorKind::transient, "the export was regenerated while downloading (" + answer.generated_time +
+                                            "); the next run starts the new snapshot");
+    for (const auto& url : answer.files) urls_[without_query(url)] = url;
+    ++url_generation_;
+  }
+
+  std::pair<std::string, int> current_url(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    const auto it = urls_.find(key);
+    if (it == urls_.end())
+      throw Error(ErrorKind::data, "a new export answer no longer lists " + key + "; the next run starts over");
+    return {it->second, url_generation_};
+  }
+
+  void download_all() {
+    const int workers = std::max(1, std::min<int>(ctx_.config.sync.download_concurrency, pending_.size()));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers && !pending_.empty(); ++i) threads.emplace_back([this] { worker(); });
+    for (auto& t : threads) t.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+  void worker() {
+    try {
+      http::ClientOptions http_options;
+      http_options.ca_file = ctx_.config.http.ca_file;
+      http_options.timeout = ctx_.config.http.timeout;
+      http::Client http(http_options);
+      store::SnapshotFileWriter writer(ctx_.config.database.url, ctx_.config.database.schema, ctx_.tenant.name, ds_,
+                                       ctx_.store.snapshot_stage(ctx_.tenant.name, ds_));
+      parse::RecordEncoder encoder(ds_, ctx_.tenant.name);
+      for (;;) {
+        const std::size_t index = next_.fetch_add(1);
+        if (index >= pending_.size() || failed_.load()) return;
+        stage_file(pending_[index], http, writer, encoder);
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+      failed_ = true;
+    }
+  }
+
+  void stage_file(const std::string& key, http::Client& http, store::SnapshotFileWriter& writer,
+                  parse::RecordEncoder& encoder) {
+    const std::string file = file_name(key);
+    for (int attempt = 1;; ++attempt) {
+      std::string copy;
+      auto stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
+      int seen_generation = 0;
+      api::DownloadTarget target{[&] {
+                                   auto [url, generation] = current_url(key);
+                                   seen_generation = generation;
+                                   return url;
+                                 },
+                                 [&] { refresh_urls(seen_generation); }};
+      api::DownloadSink sink{[&](std::string_view bytes) {
+                               stream->feed(bytes);
+                               if (copy.size() >= copy_flush_bytes) {
+                                 writer.write(copy);
+                                 copy.clear();
+                               }
+                             },
+                             [&] {
+                               writer.begin();
+                               copy.clear();
+                               stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
+                             }};
+      try {
+        writer.begin();
+        const auto stats = api::download_file(http, target, sink, ctx_.clock);
+        stream->finish();
+        writer.write(copy);
+        const auto& reader = stream->reader();
+        writer.commit(key, generated_, reader.rows(), reader.rejected());
+        {
+          std::lock_guard lock(mutex_);
+          out_.counts.received += reader.rows() + reader.rejected();
+          out_.counts.rejected += reader.rejected();
+        }
+        std::size_t logged = 0;
+        for (const auto& rej : reader.rejections()) {
+          if (++logged > rejections_logged_per_file) break;
+          log::warn("record rejected", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"error", rej.reason}});
+        }
+        log::info("file staged", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"file", file},
+                                  {"rows", reader.rows()}, {"rejected", reader.rejected()}, {"bytes", stats.bytes},
+                                  {"resumes", stats.resumes}});
+        return;
+      } catch (const codec::GzipError& e) {
+        writer.abort();
+        if (attempt >= file_attempts)
+          throw Error(ErrorKind::data, "export file " + file + ": " + e.what() + " (after " +
+                                           std::to_string(attempt) + " downloads)");
+        log::warn("file retry", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"file", file},
+                                 {"attempt", attempt}, {"error", e.what()}});
+      } catch (...) {
+        writer.abort();
+        throw;
+      }
+    }
+  }
+
+  PullContext& ctx_;
+  model::Dataset ds_;
+  PullOutcome& out_;
+  SystemTime generated_{};
+  std::map<std::string, std::string> urls_;  // file key (URL without query) -> current SAS URL
+  int url_generation_ = 0;
+  std::vector<std::string> pending_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr failure_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+void run_export_pull(PullContext& ctx, model::Dataset ds, bool force, const store::SyncState& state, PullOutcome& out) {
+  ExportPull(ctx, ds, out).run(force, state);
+}
+
+}  // namespace mdesync::schedule

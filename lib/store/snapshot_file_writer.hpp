@@ -1,0 +1,36 @@
+#pragma once
+// Stages one export file on its own connection: COPY runs while the file
+// downloads, and the rows commit together with the record that the file is
+// done. A file that fails half way leaves nothing behind.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "model/dataset.hpp"
+
+namespace mdesync::store {
+
+class SnapshotFileWriter {
+ public:
+  SnapshotFileWriter(const std::string& database_url, std::string schema, std::string tenant, model::Dataset ds,
+                     std::string stage_table);
+  ~SnapshotFileWriter();
+  SnapshotFileWriter(const SnapshotFileWriter&) = delete;
+  SnapshotFileWriter& operator=(const SnapshotFileWriter&) = delete;
+
+  // Opens a transaction and a COPY into the staging table.
+  void begin();
+  void write(std::string_view copy_text);
+  // Ends the COPY, records `file` as staged for the snapshot, and commits.
+  void commit(const std::string& file, SystemTime generated, std::uint64_t rows, std::uint64_t rejected);
+  // Rolls the open file back (nothing of it stays staged).
+  void abort() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mdesync::store
