@@ -92,7 +92,12 @@ int check(const cli::Command& cmd) {
     if (!cmd.tenant.empty() && tenant.name != cmd.tenant) continue;
     const std::string who = "tenant " + tenant.name;
     try {
-      TenantSession session(*cfg, tenant, clock);
+      // A check answers quickly: one retry, not a sync's patient backoff.
+      api::RetryPolicy quick;
+      quick.max_attempts = 2;
+      quick.max_throttled = 2;
+      quick.backoff_base = std::chrono::milliseconds(200);
+      TenantSession session(*cfg, tenant, clock, quick);
       try {
         session.tokens().token();
         report(true, who + " token", "obtained from " + http::Url::parse(tenant.token_url).origin());

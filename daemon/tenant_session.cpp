@@ -2,7 +2,8 @@
 
 namespace mdesync {
 
-TenantSession::TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock) {
+TenantSession::TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock,
+                             api::RetryPolicy retry) {
   http::ClientOptions http_options;
   http_options.ca_file = cfg.http.ca_file;
   http_options.timeout = cfg.http.timeout;
@@ -13,7 +14,7 @@ TenantSession::TenantSession(const config::Config& cfg, const config::TenantOpti
   quota_ = std::make_unique<ratelimit::QuotaLimiter>(
       ratelimit::Quota{cfg.limits.json_per_minute, cfg.limits.json_per_hour},
       ratelimit::Quota{cfg.limits.export_per_minute, cfg.limits.export_per_hour}, clock);
-  api_ = std::make_unique<api::DefenderClient>(tenant, *http_, *tokens_, *quota_, clock);
+  api_ = std::make_unique<api::DefenderClient>(tenant, *http_, *tokens_, *quota_, clock, retry);
 }
 
 }  // namespace mdesync

@@ -16,7 +16,8 @@ namespace mdesync {
 class TenantSession {
  public:
   // Throws config::ConfigError when the tenant's secret cannot be read.
-  TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock);
+  TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock,
+                api::RetryPolicy retry = {});
 
   api::DefenderClient& api() { return *api_; }
   auth::TokenSource& tokens() { return *tokens_; }

@@ -37,7 +37,12 @@ FakeApi::FakeApi(std::vector<std::string> flags, int devices, int seed) {
     ADD_FAILURE() << "mde-fakeapi did not start:\n" << read_file(log_file_);
     throw std::runtime_error("mde-fakeapi did not start");
   }
-  base_url_ = "http://127.0.0.1:" + std::to_string(std::stoi(port));
+  bool tls = false;
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] == "--tls") tls = true;
+    if (flags[i] == "--ca-out" && i + 1 < flags.size()) ca_file_ = flags[i + 1];
+  }
+  base_url_ = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(std::stoi(port));
 }
 
 FakeApi::~FakeApi() {
@@ -47,8 +52,10 @@ FakeApi::~FakeApi() {
 
 namespace {
 
-std::string admin(const std::string& method, const std::string& url) {
-  http::Client client;
+std::string admin(const std::string& method, const std::string& url, const std::string& ca_file) {
+  http::ClientOptions options;
+  options.ca_file = ca_file;
+  http::Client client(options);
   http::Request request;
   request.method = method;
   request.url = url;
@@ -62,8 +69,8 @@ std::string admin(const std::string& method, const std::string& url) {
 
 }  // namespace
 
-std::string FakeApi::admin_get(const std::string& p) { return admin("GET", base_url_ + p); }
-std::string FakeApi::admin_post(const std::string& p) { return admin("POST", base_url_ + p); }
+std::string FakeApi::admin_get(const std::string& p) { return admin("GET", base_url_ + p, ca_file_); }
+std::string FakeApi::admin_post(const std::string& p) { return admin("POST", base_url_ + p, ca_file_); }
 
 std::string FakeApi::truth(const std::string& dataset, const std::string& tenant_id) {
   return admin_get("/_admin/truth?tenant=" + tenant_id + "&dataset=" + dataset);
@@ -77,9 +84,10 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
       "tenants:\n"
       "  - name: " + o.tenant_name + "\n"
       "    tenant_id: \"" + fake_tenant_id + "\"\n"
-      "    client_id: \"" + fake_client_id + "\"\n"
-      "    client_secret_file: " + api.secret_file().string() + "\n"
-      "    api_url: " + api.base_url() + "\n"
+      "    client_id: \"" + fake_client_id + "\"\n" +
+      (o.secret ? "    client_secret_file: " + (o.secret_file.empty() ? api.secret_file().string() : o.secret_file) + "\n"
+                : std::string()) +
+      "    api_url: " + (o.api_url.empty() ? api.base_url() : o.api_url) + "\n"
       "    token_url: " + api.base_url() + "/" + fake_tenant_id + "/oauth2/v2.0/token\n" +
       o.extra_tenant +
       "sync:\n"
@@ -88,7 +96,8 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
       "  watermark_overlap: " + o.watermark_overlap + "\n" +
       o.extra_sync +
       "http:\n"
-      "  timeout: 10s\n"
+      "  timeout: 10s\n" +
+      (o.ca_file.empty() ? std::string() : "  ca_file: " + o.ca_file + "\n") +
       "log:\n"
       "  level: debug\n" +
       o.extra;

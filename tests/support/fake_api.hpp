@@ -21,6 +21,8 @@ class FakeApi {
   ~FakeApi();
 
   const std::string& base_url() const { return base_url_; }
+  // With --tls --ca-out FILE: the certificate clients must trust.
+  const std::string& ca_file() const { return ca_file_; }
   const std::filesystem::path& secret_file() const { return secret_file_; }
   const std::filesystem::path& log_file() const { return log_file_; }
 
@@ -35,6 +37,7 @@ class FakeApi {
   std::filesystem::path log_file_;
   std::unique_ptr<Process> process_;
   std::string base_url_;
+  std::string ca_file_;
 };
 
 struct ConfigOptions {
@@ -46,6 +49,12 @@ struct ConfigOptions {
   std::string extra_sync = {};    // more lines under sync:, each "  key: value\n"
   std::string extra_tenant = {};  // more lines under the tenant, each "    key: value\n"
   std::string extra = {};         // more top-level sections
+  // Credentials: the simulator's secret file unless another file is named, or
+  // none at all (the test puts certificate_file/private_key_file in extra_tenant).
+  std::string secret_file = {};
+  bool secret = true;
+  std::string api_url = {};       // instead of the simulator's own
+  std::string ca_file = {};       // http.ca_file
 };
 
 // Writes a config for one tenant served by `api` into dir and returns its path.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,8 +46,10 @@ Process::~Process() {
 bool Process::running() {
   if (reaped_) return false;
   int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  struct rusage usage {};
+  const pid_t r = ::wait4(pid_, &status, WNOHANG, &usage);
   if (r == pid_) {
+    max_rss_kb_ = usage.ru_maxrss;
     reaped_ = true;
     status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return false;
@@ -82,6 +85,7 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   {
     Process p(argv, out, std::move(extra_env));
     result.exit_code = p.wait(timeout);
+    result.max_rss_kb = p.max_rss_kb();
   }
   result.output = read_file(out);
   return result;

@@ -22,8 +22,11 @@ class Process {
   void kill(int signal);
   // Waits for the exit; returns the exit status, 128+signal for a signal, -1 on timeout.
   int wait(std::chrono::milliseconds timeout = std::chrono::minutes(5));
+  // Peak resident memory of the exited child, in KiB (from wait4's rusage).
+  long max_rss_kb() const { return max_rss_kb_; }
 
  private:
+  long max_rss_kb_ = 0;
   pid_t pid_ = -1;
   int status_ = -1;
   bool reaped_ = false;
@@ -31,6 +34,7 @@ class Process {
 
 struct RunResult {
   int exit_code = -1;
+  long max_rss_kb = 0;
   std::string output;  // stdout and stderr interleaved
 };
 

@@ -34,6 +34,15 @@ void expect_equal_to_truth(FakeApi& api, const std::string& schema, Dataset ds) 
 
 std::string in_schema(const TempSchema& s, const std::string& table) { return "\"" + s.name() + "\"." + table; }
 
+// Files staged so far; 0 while the schema is not there yet.
+long staged_files(const TempSchema& schema) {
+  try {
+    return std::stol(query_value("SELECT count(*) FROM " + in_schema(schema, "snapshot_files")));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 ConfigOptions export_config(const TempSchema& schema) {
   ConfigOptions o{.schema = schema.name()};
   o.full_via = "export";
@@ -158,6 +167,30 @@ TEST(ExportSync, NoLogLineCarriesASasSignatureOrAToken) {
   EXPECT_EQ(query_value("SELECT count(*) FROM " + in_schema(schema, "snapshot_files") + " WHERE file LIKE '%?%'"), "0");
 }
 
+TEST(ExportSync, SignedUrlsThatExpireMidDownloadAreRenewedWithinTheQuota) {
+  TempSchema schema("sas");
+  FakeApi api({"--export-files", "8", "--export-per-minute", "5"}, 400);
+  TempDir dir;
+  auto options = export_config(schema);
+  options.extra_sync = "  download_concurrency: 1\n";
+  const auto config = write_config(dir, api, options);
+  Process p({mdesync_binary(), "sync", "--dataset", "cpe", "--config", config.string()}, dir.path() / "sync.log");
+  // Once the first file is staged, revoke every URL issued so far.
+  bool staged = false;
+  for (int i = 0; i < 1000 && p.running() && !staged; ++i) {
+    staged = staged_files(schema) > 0;
+    if (!staged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(staged) << read_file(dir.path() / "sync.log");
+  api.admin_post("/_admin/expire-exports");
+  ASSERT_EQ(p.wait(), 0) << read_file(dir.path() / "sync.log");
+  const auto log = read_file(dir.path() / "sync.log");
+  EXPECT_NE(log.find("download url refused"), std::string::npos) << log;
+  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
+  const auto stats = api.admin_get("/_admin/stats");
+  EXPECT_NE(stats.find("\"violations\":0"), std::string::npos) << stats;
+}
+
 TEST(ExportSync, AKillMidSnapshotKeepsThePreviousStateAndTheNextSyncResumes) {
   TempSchema schema("kill");
   FakeApi api({"--export-files", "8"}, 400);
@@ -176,7 +209,7 @@ TEST(ExportSync, AKillMidSnapshotKeepsThePreviousStateAndTheNextSyncResumes) {
     // Kill once at least one file of the new snapshot is staged.
     bool staged = false;
     for (int i = 0; i < 600 && p.running() && !staged; ++i) {
-      staged = query_value("SELECT count(*) FROM " + in_schema(schema, "snapshot_files")) != "0";
+      staged = staged_files(schema) > 0;
       if (!staged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     p.kill(SIGKILL);

@@ -1,0 +1,107 @@
+#include "azurite_server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "account_sas.hpp"
+
+namespace mdesync::testing {
+namespace {
+
+// Node loads Azurite's ~300 modules before it listens: seconds on a busy machine.
+constexpr auto start_timeout = std::chrono::seconds(60);
+// A free port can be taken by someone else between our close and Azurite's bind.
+constexpr int start_attempts = 3;
+
+sockaddr_in loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+// A port the kernel just handed out for 127.0.0.1, closed again for Azurite to bind.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in a = loopback(0);
+  socklen_t len = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot bind a loopback port");
+  return ntohs(a.sin_port);
+}
+
+bool accepts_connections(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a = loopback(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+AzuriteServer::AzuriteServer() {
+  const char* executable = std::getenv("MDESYNC_AZURITE");
+  if (executable == nullptr || *executable == '\0' || ::access(executable, X_OK) != 0) {
+    ADD_FAILURE() << "MDESYNC_AZURITE must name the azurite-blob executable (scripts/test installs it under "
+                     "build/azurite); it is "
+                  << (executable ? "'" + std::string(executable) + "', which is not executable" : "unset");
+    throw std::runtime_error("Azurite is not installed");
+  }
+  for (int attempt = 0; attempt < start_attempts; ++attempt) {
+    if (start(executable)) return;
+  }
+  ADD_FAILURE() << "Azurite (" << executable << ") did not accept connections within "
+                << std::chrono::duration_cast<std::chrono::seconds>(start_timeout).count() << " s; its output:\n"
+                << output();
+  throw std::runtime_error("Azurite did not start");
+}
+
+bool AzuriteServer::start(const std::string& executable) {
+  port_ = free_port();
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{executable, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port_),
+                               "--location", dir_.path().string(),
+                               "--silent",               // no access log
+                               "--skipApiVersionCheck",  // our x-ms-version need not be one this release knows
+                               "--loose",                // ignore headers the emulator does not implement
+                               "--disableTelemetry"},    // a test sends nothing off the machine
+      dir_.path() / "azurite.log");
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (accepts_connections(port_)) return true;
+    if (!process_->running()) return false;  // exited: port taken or broken install; the log says which
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  process_->kill(SIGKILL);
+  process_->wait(std::chrono::seconds(10));
+  return false;
+}
+
+AzuriteServer::~AzuriteServer() {
+  if (!process_) return;
+  process_->kill(SIGTERM);
+  if (process_->wait(std::chrono::seconds(10)) < 0) process_->kill(SIGKILL);
+}
+
+std::string AzuriteServer::account_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/" + std::string(azurite_account);
+}
+
+std::string AzuriteServer::output() const { return read_file(dir_.path() / "azurite.log"); }
+
+}  // namespace mdesync::testing
