@@ -62,16 +62,21 @@ AzuriteServer::AzuriteServer() {
                   << (executable ? "'" + std::string(executable) + "', which is not executable" : "unset");
     throw std::runtime_error("Azurite is not installed");
   }
-  for (int attempt = 0; attempt < start_attempts; ++attempt) {
-    if (start(executable)) return;
+  Start result = Start::exited;
+  for (int attempt = 0; attempt < start_attempts && result == Start::exited; ++attempt) {
+    result = start(executable);
+    if (result == Start::up) return;
   }
-  ADD_FAILURE() << "Azurite (" << executable << ") did not accept connections within "
-                << std::chrono::duration_cast<std::chrono::seconds>(start_timeout).count() << " s; its output:\n"
+  ADD_FAILURE() << "Azurite (" << executable << ") "
+                << (result == Start::timed_out ? "did not accept connections within " +
+                                                     std::to_string(start_timeout.count()) + " s"
+                                               : "exited at start " + std::to_string(start_attempts) + " times")
+                << "; its output:\n"
                 << output();
   throw std::runtime_error("Azurite did not start");
 }
 
-bool AzuriteServer::start(const std::string& executable) {
+AzuriteServer::Start AzuriteServer::start(const std::string& executable) {
   port_ = free_port();
   process_ = std::make_unique<Process>(
       std::vector<std::string>{executable, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port_),
@@ -83,13 +88,13 @@ bool AzuriteServer::start(const std::string& executable) {
       dir_.path() / "azurite.log");
   const auto deadline = std::chrono::steady_clock::now() + start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (accepts_connections(port_)) return true;
-    if (!process_->running()) return false;  // exited: port taken or broken install; the log says which
+    if (accepts_connections(port_)) return Start::up;
+    if (!process_->running()) return Start::exited;  // port taken, or a broken install: the log says which
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   process_->kill(SIGKILL);
   process_->wait(std::chrono::seconds(10));
-  return false;
+  return Start::timed_out;
 }
 
 AzuriteServer::~AzuriteServer() {

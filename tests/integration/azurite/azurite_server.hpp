@@ -25,7 +25,8 @@ class AzuriteServer {
   std::string output() const;
 
  private:
-  bool start(const std::string& executable);
+  enum class Start { up, exited, timed_out };
+  Start start(const std::string& executable);
 
   TempDir dir_;
   std::unique_ptr<Process> process_;
