@@ -8,10 +8,28 @@
 
 #include "http/client.hpp"
 #include "support/test_database.hpp"
+#include "support/truth.hpp"
 
 namespace mdesync::testing {
 
 std::string mdesync_binary() { return std::string(MDESYNC_BIN_DIR) + "/mdesync"; }
+
+RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args) {
+  std::vector<std::string> argv = {mdesync_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--config");
+  argv.push_back(config.string());
+  return run(argv);
+}
+
+void expect_table_equals_truth(FakeApi& api, const std::string& schema, model::Dataset ds, const std::string& tenant) {
+  const auto name = std::string(model::spec(ds).name);
+  const auto d = compare_with_truth(schema, tenant, ds, api.truth(name));
+  EXPECT_GT(d.truth_rows, 0) << name;
+  EXPECT_TRUE(d.equal()) << name << ": truth " << d.truth_rows << " rows, table " << d.table_rows << ", missing "
+                         << d.missing_count << " e.g. " << (d.missing.empty() ? "" : d.missing[0]) << ", extra "
+                         << d.extra_count << " e.g. " << (d.extra.empty() ? "" : d.extra[0]);
+}
 
 FakeApi::FakeApi(std::vector<std::string> flags, int devices, int seed) {
   secret_file_ = dir_.write("secret", fake_secret + "\n");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/dataset.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -62,5 +63,12 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
 
 // build/bin/mdesync
 std::string mdesync_binary();
+
+// Runs `mdesync ARGS... --config CONFIG` to completion.
+RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args);
+
+// Fails the test unless the tenant's current rows of `ds` equal the simulator's truth.
+void expect_table_equals_truth(FakeApi& api, const std::string& schema, model::Dataset ds,
+                               const std::string& tenant = "contoso");
 
 }  // namespace mdesync::testing

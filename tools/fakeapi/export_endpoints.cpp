@@ -278,6 +278,10 @@ HttpResponse Service::handle_blob(const HttpRequest& req, std::string_view path,
     r.action = WireAction::truncate;
     r.truncate_at = r.body.size() / 2;
   }
+  if (fault == ExportFault::none && config_.exports.revoke_after_downloads > 0) {
+    std::lock_guard lock(blob_mutex_);
+    if (++blob_downloads_ == config_.exports.revoke_after_downloads) sas_revoked_before_ = clock_.now_utc();
+  }
   (void)ctx;
   return r;
 }

@@ -59,6 +59,7 @@ Quotas (per tenant, sliding windows; 0 disables a window)
 Exports
   --export-files N           files per export snapshot (default 3)
   --export-crlf              end NDJSON lines with \r\n instead of \n
+  --export-revoke-after-downloads N  after N files served, every SAS URL issued so far expires (once)
 
 Faults (data endpoints only; also settable at run time with POST /_admin/faults?NAME=VALUE)
   --fault-seed S             seed of the fault sequence (default 1)
@@ -162,6 +163,8 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
       return "--export-files must be 1..1000";
     return {};
   };
+  with_value["export-revoke-after-downloads"] = number(s.exports.revoke_after_downloads,
+                                                       "--export-revoke-after-downloads");
   flags["tls"] = [&] { o.tls = true; };
   flags["no-permission"] = [&] { s.no_permission = true; };
   flags["gzip"] = [&] { s.gzip = true; };

@@ -40,6 +40,9 @@ struct QuotaSettings {
 struct ExportSettings {
   std::uint32_t files = 3;  // files per export snapshot
   bool crlf = false;        // "\r\n" line ends instead of "\n"
+  // After this many files served in full, every SAS URL issued so far expires
+  // (once): a deterministic "the URLs expired mid-download". 0 = never.
+  std::uint32_t revoke_after_downloads = 0;
   int gzip_level = 1;
 };
 
@@ -189,7 +192,8 @@ class Service {
   mutable std::mutex blob_mutex_;
   std::map<std::string, Blob, std::less<>> blobs_;
   std::uint64_t snapshot_counter_ = 0;
-  SystemTime sas_revoked_before_{};  // SAS URLs whose start is at or before this are expired
+  SystemTime sas_revoked_before_{};
+  std::uint32_t blob_downloads_ = 0;  // guarded by blob_mutex_  // SAS URLs whose start is at or before this are expired
 };
 
 }  // namespace mdesync::fakeapi

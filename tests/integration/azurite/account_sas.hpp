@@ -9,11 +9,11 @@
 
 namespace mdesync::testing {
 
-// Azurite's built-in account and its published key: every emulator has this
-// pair, so it is no secret (Azure documents it for the emulator).
+// Azurite's built-in account and its published key (EMULATOR_ACCOUNT_KEY_STR in
+// Azurite's constants): every emulator has this pair, so it is no secret.
 inline constexpr std::string_view azurite_account = "devstoreaccount1";
 inline constexpr std::string_view azurite_key =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFr/iEZ6M8rQQ/Q4Ut8FLUoMUUGHMpw==";
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 struct AccountSas {
   std::string permissions;     // sp, letters in Azure's order: r w d l a c u p

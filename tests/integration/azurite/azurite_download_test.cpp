@@ -94,6 +94,17 @@ std::size_t record_count(const std::string& truth_json) {
 
 SystemTime now() { return RealClock::instance().now_utc(); }
 
+// An account SAS for blobs in Azurite, valid from `start` (empty: from now on) until `expiry`.
+std::string azurite_sas(std::string permissions, std::string resource_types, SystemTime expiry,
+                        std::string start = {}, std::string_view key = azurite_key) {
+  AccountSas sas;
+  sas.permissions = std::move(permissions);
+  sas.resource_types = std::move(resource_types);
+  sas.start = std::move(start);
+  sas.expiry = sas_time(expiry);
+  return sign(sas, azurite_account, key);
+}
+
 // Rows parsed from one downloaded file, and the compressed bytes that made them.
 struct Parsed {
   std::string bytes;
@@ -113,9 +124,7 @@ class AzuriteDownload : public ::testing::Test {
 
     // Writing takes its own SAS: create the container, upload the blobs. Reading
     // below only ever uses read_sas_.
-    const std::string write_sas =
-        sign({.permissions = "rwc", .resource_types = "co", .expiry = sas_time(now() + 1h)}, azurite_account,
-             azurite_key);
+    const std::string write_sas = azurite_sas("rwc", "co", now() + 1h);
     require_status(send(client_, "PUT", container_url() + "?restype=container&" + write_sas), 201,
                    "create container");
     for (int i = 0; i < export_files; ++i) {
@@ -150,8 +159,7 @@ class AzuriteDownload : public ::testing::Test {
     return p;
   }
 
-  const std::string read_sas_ =
-      sign({.permissions = "r", .resource_types = "o", .expiry = sas_time(now() + 1h)}, azurite_account, azurite_key);
+  const std::string read_sas_ = azurite_sas("r", "o", now() + 1h);  // blobs only, read only
   FakeClock clock_;
   http::Client client_;
   std::unique_ptr<AzuriteServer> azurite_;
@@ -245,9 +253,7 @@ TEST_F(AzuriteDownload, ADownloadCutMidFileResumesFromAzuriteAndYieldsTheWholeFi
 }
 
 TEST_F(AzuriteDownload, AnExpiredSasIsRefusedWith403AndTheDownloadAsksForFreshUrls) {
-  const std::string expired = sign(
-      {.permissions = "r", .resource_types = "o", .start = sas_time(now() - 2h), .expiry = sas_time(now() - 1h)},
-      azurite_account, azurite_key);
+  const std::string expired = azurite_sas("r", "o", now() - 1h, sas_time(now() - 2h));
   const auto r = send(client_, "GET", blob_url(0, expired));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_THROW(download(client_, 0, expired), RefreshRequested);
@@ -255,8 +261,7 @@ TEST_F(AzuriteDownload, AnExpiredSasIsRefusedWith403AndTheDownloadAsksForFreshUr
 
 TEST_F(AzuriteDownload, ASasSignedWithAnotherKeyIsRefusedWith403AndTheDownloadAsksForFreshUrls) {
   const std::string other_key = base64_encode(std::string(64, 'k'));
-  const std::string forged =
-      sign({.permissions = "r", .resource_types = "o", .expiry = sas_time(now() + 1h)}, azurite_account, other_key);
+  const std::string forged = azurite_sas("r", "o", now() + 1h, {}, other_key);
   const auto r = send(client_, "GET", blob_url(0, forged));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_THROW(download(client_, 0, forged), RefreshRequested);

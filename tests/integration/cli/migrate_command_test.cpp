@@ -22,7 +22,7 @@ TEST(MigrateCommand, CreatesTheSchemaAndIsIdempotent) {
   auto r = run({mdesync_binary(), "migrate", "--config", config.string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("event=migrated"), std::string::npos) << r.output;
-  EXPECT_EQ(query_value("SELECT count(*) FROM \"" + schema.name() + "\".schema_migrations"), "1");
+  EXPECT_EQ(query_value("SELECT count(*) > 1 AND count(*) = max(version) FROM \"" + schema.name() + "\".schema_migrations"), "t");
   r = run({mdesync_binary(), "migrate", "--config", config.string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("applied=0"), std::string::npos) << r.output;

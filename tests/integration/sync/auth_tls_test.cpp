@@ -13,20 +13,6 @@ namespace {
 
 using model::Dataset;
 
-RunResult mdesync(const std::filesystem::path& config, std::vector<std::string> args) {
-  std::vector<std::string> argv = {mdesync_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.push_back("--config");
-  argv.push_back(config.string());
-  return run(argv);
-}
-
-void expect_equal_to_truth(FakeApi& api, const std::string& schema, Dataset ds) {
-  const auto d = compare_with_truth(schema, "contoso", ds, api.truth(std::string(model::spec(ds).name)));
-  EXPECT_GT(d.truth_rows, 0);
-  EXPECT_TRUE(d.equal()) << "missing " << d.missing_count << ", extra " << d.extra_count;
-}
-
 class CertificateAuth : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(CertificateAuth, SyncsWithAClientAssertion) {
@@ -41,9 +27,9 @@ TEST_P(CertificateAuth, SyncsWithAClientAssertion) {
   options.extra_tenant = "    certificate_file: " + cert_file.string() + "\n    private_key_file: " + key_file.string() +
                          "\n    assertion_algorithm: " + GetParam() + "\n";
   const auto config = write_config(dir, api, options);
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
   EXPECT_EQ(r.output.find(cert.private_key_pem.substr(40, 40)), std::string::npos);
 }
 
@@ -62,7 +48,7 @@ TEST(CertificateAuth, AnUnregisteredCertificateIsRefusedWithItsFix) {
   options.secret = false;
   options.extra_tenant = "    certificate_file: " + cert_file.string() + "\n    private_key_file: " + key_file.string() + "\n";
   const auto config = write_config(dir, api, options);
-  const auto r = mdesync(config, {"check"});
+  const auto r = run_mdesync(config, {"check"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAIL  tenant contoso token"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("AADSTS700027"), std::string::npos) << r.output;
@@ -77,9 +63,9 @@ TEST(Https, SyncsThroughTlsWithTheSimulatorsCertificateInCaFile) {
   ConfigOptions options{.schema = schema.name()};
   options.ca_file = ca;
   const auto config = write_config(dir, api, options);
-  const auto r = mdesync(config, {"sync", "--dataset", "noncpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "noncpe"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
 }
 
 TEST(Https, AnUntrustedCertificateIsRefused) {
@@ -88,7 +74,7 @@ TEST(Https, AnUntrustedCertificateIsRefused) {
   const auto ca = (dir.path() / "ca.pem").string();
   FakeApi api({"--tls", "--ca-out", ca}, 5);
   const auto config = write_config(dir, api, {.schema = schema.name()});
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("set http.ca_file"), std::string::npos) << r.output;
   EXPECT_EQ(api.admin_get("/_admin/stats").find("/api/machines"), std::string::npos);
@@ -99,8 +85,8 @@ TEST(Check, EveryCheckPassesOnAGoodSetup) {
   FakeApi api({}, 5);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name()});
-  ASSERT_EQ(mdesync(config, {"migrate"}).exit_code, 0);
-  const auto r = mdesync(config, {"check"});
+  ASSERT_EQ(run_mdesync(config, {"migrate"}).exit_code, 0);
+  const auto r = run_mdesync(config, {"check"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   for (const char* line : {"ok    config:", "ok    database: connected", "ok    schema:", "ok    tenant contoso token",
                            "ok    tenant contoso cpe", "ok    tenant contoso noncpe"})
@@ -114,7 +100,7 @@ TEST(Check, AWrongSecretSaysWhichSettingToFix) {
   ConfigOptions options{.schema = schema.name()};
   options.secret_file = dir.write("wrong", "not-the-secret\n").string();
   const auto config = write_config(dir, api, options);
-  const auto r = mdesync(config, {"check"});
+  const auto r = run_mdesync(config, {"check"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("AADSTS7000215"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("client_secret_file"), std::string::npos) << r.output;
@@ -126,7 +112,7 @@ TEST(Check, AMissingPermissionNamesSoftwareReadAll) {
   FakeApi api({"--no-permission"}, 5);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name()});
-  const auto r = mdesync(config, {"check"});
+  const auto r = run_mdesync(config, {"check"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAIL  tenant contoso cpe"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Software.Read.All"), std::string::npos) << r.output;
@@ -140,7 +126,7 @@ TEST(Check, AnUnreachableApiHostSaysToCheckTheNetwork) {
   ConfigOptions options{.schema = schema.name()};
   options.api_url = "http://127.0.0.1:9";  // discard port: nothing listens there
   const auto config = write_config(dir, api, options);
-  const auto r = mdesync(config, {"check"});
+  const auto r = run_mdesync(config, {"check"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("check that this machine can reach http://127.0.0.1:9"), std::string::npos) << r.output;
 }

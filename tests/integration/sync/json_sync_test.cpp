@@ -16,14 +16,6 @@ namespace {
 
 using model::Dataset;
 
-RunResult mdesync(const std::filesystem::path& config, std::vector<std::string> args) {
-  std::vector<std::string> argv = {mdesync_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.push_back("--config");
-  argv.push_back(config.string());
-  return run(argv);
-}
-
 // A number from a JSON text: "key": 12
 long long json_number(const std::string& json, const std::string& key) {
   const std::regex re("\"" + key + "\"\\s*:\\s*(\\d+)");
@@ -35,15 +27,6 @@ long long json_number(const std::string& json, const std::string& key) {
   return std::stoll(m[1]);
 }
 
-void expect_equal_to_truth(FakeApi& api, const std::string& schema, Dataset ds) {
-  const auto name = std::string(model::spec(ds).name);
-  const auto d = compare_with_truth(schema, "contoso", ds, api.truth(name));
-  EXPECT_GT(d.truth_rows, 0) << name;
-  EXPECT_TRUE(d.equal()) << name << ": truth " << d.truth_rows << " rows, table " << d.table_rows << ", missing "
-                         << d.missing_count << " e.g. " << (d.missing.empty() ? "" : d.missing[0]) << ", extra "
-                         << d.extra_count << " e.g. " << (d.extra.empty() ? "" : d.extra[0]);
-}
-
 TEST(JsonSync, FullThenIncrementalThenFullEqualsTheTruthFieldByField) {
   TempSchema schema("sync");
   FakeApi api({}, 60);
@@ -51,15 +34,15 @@ TEST(JsonSync, FullThenIncrementalThenFullEqualsTheTruthFieldByField) {
   // Pages big enough that three syncs of both data sets stay within 30 calls a minute.
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 400});
 
-  auto r = mdesync(config, {"sync"});
+  auto r = run_mdesync(config, {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("contoso cpe full succeeded"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("contoso noncpe full succeeded"), std::string::npos) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
 
   api.admin_post("/_admin/mutate?tenant=" + fake_tenant_id + "&installs=15&uninstalls=10&upgrades=12&seed=3");
-  r = mdesync(config, {"sync", "--mode", "incremental"});
+  r = run_mdesync(config, {"sync", "--mode", "incremental"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("contoso cpe incremental succeeded"), std::string::npos) << r.output;
   // An incremental pull only upserts: every truth row is present and equal, and the
@@ -68,10 +51,10 @@ TEST(JsonSync, FullThenIncrementalThenFullEqualsTheTruthFieldByField) {
     const auto d = compare_with_truth(schema.name(), "contoso", ds, api.truth(std::string(model::spec(ds).name)));
     EXPECT_EQ(d.missing_count, 0) << (d.missing.empty() ? "" : d.missing[0]);
   }
-  r = mdesync(config, {"sync", "--mode", "full"});
+  r = run_mdesync(config, {"sync", "--mode", "full"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
   EXPECT_EQ(query_value("SELECT count(*) > 0 FROM \"" + schema.name() +
                         "\".software_inventory WHERE removed_at IS NOT NULL"),
             "t");
@@ -83,9 +66,9 @@ TEST(JsonSync, UnchangedDataIsNotRewrittenByASecondFullSync) {
   FakeApi api({}, 30);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name()});
-  ASSERT_EQ(mdesync(config, {"sync", "--dataset", "cpe"}).exit_code, 0);
+  ASSERT_EQ(run_mdesync(config, {"sync", "--dataset", "cpe"}).exit_code, 0);
   const auto xmins = query_value("SELECT sum(xmin::text::bigint) FROM \"" + schema.name() + "\".software_inventory");
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe", "--mode", "full"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe", "--mode", "full"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("upserted=0 removed=0"), std::string::npos) << r.output;
   EXPECT_EQ(query_value("SELECT sum(xmin::text::bigint) FROM \"" + schema.name() + "\".software_inventory"), xmins);
@@ -98,10 +81,10 @@ TEST(JsonSync, ConvergesUnderInjectedFaults) {
               40);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 50});
-  auto r = mdesync(config, {"sync"});
+  auto r = run_mdesync(config, {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
   const auto stats = api.admin_get("/_admin/stats");
   EXPECT_NE(stats.find("faults_injected"), std::string::npos) << stats;
   EXPECT_NE(r.output.find("api retry"), std::string::npos) << "no fault reached the client:\n" << r.output;
@@ -112,9 +95,9 @@ TEST(JsonSync, HonoursRetryAfterOn429s) {
   FakeApi api({"--fault-seed", "5", "--fault-429-rate", "0.3", "--fault-retry-after", "1"}, 20);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 100});
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
   const auto stats = api.admin_get("/_admin/stats");
   EXPECT_GT(json_number(stats, "throttled"), 0) << stats;
   EXPECT_EQ(json_number(stats, "early_retries"), 0) << stats;
@@ -128,13 +111,13 @@ TEST(JsonSync, NeverExceedsTheQuotaWindow) {
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 50,
                                               .extra = "limits:\n  json_per_minute: 4\n"});
-  const auto r = mdesync(config, {"sync"});
+  const auto r = run_mdesync(config, {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto stats = api.admin_get("/_admin/stats");
   EXPECT_EQ(json_number(stats, "violations"), 0) << stats;
   EXPECT_EQ(json_number(stats, "throttled"), 0) << stats;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
 }
 
 TEST(JsonSync, RefreshesATokenThatExpiresMidPaging) {
@@ -142,9 +125,9 @@ TEST(JsonSync, RefreshesATokenThatExpiresMidPaging) {
   FakeApi api({"--token-expire-after-pages", "2"}, 30);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 50});
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::cpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::cpe);
   EXPECT_GE(json_number(api.admin_get("/_admin/stats"), "tokens_issued"), 2);
   EXPECT_NE(r.output.find("token refresh"), std::string::npos) << r.output;
 }
@@ -155,7 +138,7 @@ TEST(JsonSync, NeverSendsAnythingToAForeignNextLinkHost) {
   FakeApi api({"--next-link-base", foreign.base_url()}, 20);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 50});
-  const auto r = mdesync(config, {"sync", "--dataset", "cpe"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "cpe"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("refusing to follow a link to " + foreign.base_url()), std::string::npos) << r.output;
   const auto stats = foreign.admin_get("/_admin/stats");
@@ -169,20 +152,27 @@ TEST(JsonSync, AKillDuringASyncLeavesTheWatermarkAndTheNextSyncConverges) {
   FakeApi api({"--fault-slow-rate", "1", "--fault-slow-ms", "150"}, 40);
   TempDir dir;
   const auto config = write_config(dir, api, {.schema = schema.name(), .page_size = 40});
-  ASSERT_EQ(mdesync(config, {"sync", "--dataset", "noncpe"}).exit_code, 0);
+  ASSERT_EQ(run_mdesync(config, {"sync", "--dataset", "noncpe"}).exit_code, 0);
   const auto watermark = query_value("SELECT watermark FROM \"" + schema.name() + "\".sync_state");
   api.admin_post("/_admin/mutate?tenant=" + fake_tenant_id + "&installs=10&uninstalls=5&upgrades=5&seed=9");
   {
     Process p({mdesync_binary(), "sync", "--dataset", "noncpe", "--mode", "full", "--config", config.string()},
               dir.path() / "killed.log");
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    // Kill mid-run: once the run is recorded, while its slow pages are arriving.
+    bool running = false;
+    for (int i = 0; i < 1000 && p.running() && !running; ++i) {
+      running = query_value("SELECT count(*) FROM \"" + schema.name() + "\".sync_runs WHERE status = 'running'") != "0";
+      if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(running);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     p.kill(SIGKILL);
     EXPECT_EQ(p.wait(), 128 + SIGKILL);
   }
   EXPECT_EQ(query_value("SELECT watermark FROM \"" + schema.name() + "\".sync_state"), watermark);
-  const auto r = mdesync(config, {"sync", "--dataset", "noncpe", "--mode", "full"});
+  const auto r = run_mdesync(config, {"sync", "--dataset", "noncpe", "--mode", "full"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  expect_equal_to_truth(api, schema.name(), Dataset::noncpe);
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
   EXPECT_EQ(query_value("SELECT count(*) FROM \"" + schema.name() + "\".sync_runs WHERE status = 'abandoned'"), "1");
 }
 
