@@ -16,6 +16,8 @@ const Spec specs[] = {
     {"migrate", {"--config"}, true},
     {"check", {"--config", "--tenant"}, true},
     {"sync", {"--config", "--mode", "--dataset", "--tenant", "--force"}, true},
+    {"run", {"--config"}, true},
+    {"status", {"--config", "--json"}, true},
 };
 
 const Spec* find(const std::string& name) {
@@ -33,6 +35,11 @@ std::string usage() {
          "\n"
          "commands:\n"
          "  migrate --config FILE   create or upgrade the database schema, then exit\n"
+         "  run --config FILE       the service: schedules incremental pulls and full snapshots for\n"
+         "                          every tenant; SIGHUP reloads the config, SIGTERM stops\n"
+         "  status --config FILE [--json]\n"
+         "                          per tenant and data set: last run and outcome, rows, watermark,\n"
+         "                          next due time\n"
          "  check --config FILE [--tenant NAME]\n"
          "                          prove the setup: config, database, schema, a token per tenant,\n"
          "                          one API call per data set; one line per check with the fix\n"

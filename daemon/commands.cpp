@@ -11,6 +11,9 @@
 #include "core/log.hpp"
 #include "daemon/tenant_session.hpp"
 #include "http/url.hpp"
+#include "core/json_escape.hpp"
+#include "core/timestamp.hpp"
+#include "schedule/planner.hpp"
 #include "schedule/pull.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
@@ -19,7 +22,15 @@
 namespace mdesync::commands {
 namespace {
 
-std::optional<config::Config> load(const cli::Command& cmd) {
+// The fix a person needs for a failure that is not the API's own words.
+std::string network_fix(const std::string& url) {
+  return "check that this machine can reach " + http::Url::parse(url).origin() +
+         " (DNS, firewall, proxy) and that http.ca_file is set if a private CA signs its certificate";
+}
+
+}  // namespace
+
+std::optional<config::Config> load_config(const cli::Command& cmd) {
   try {
     auto cfg = config::load_file(cmd.config_path);
     log::Level level = log::Level::info;
@@ -39,16 +50,8 @@ std::optional<config::Config> load(const cli::Command& cmd) {
   }
 }
 
-// The fix a person needs for a failure that is not the API's own words.
-std::string network_fix(const std::string& url) {
-  return "check that this machine can reach " + http::Url::parse(url).origin() +
-         " (DNS, firewall, proxy) and that http.ca_file is set if a private CA signs its certificate";
-}
-
-}  // namespace
-
 int migrate(const cli::Command& cmd) {
-  const auto cfg = load(cmd);
+  const auto cfg = load_config(cmd);
   if (!cfg) return cli::exit_config;
   try {
     store::Connection conn(cfg->database.url);
@@ -65,7 +68,7 @@ int migrate(const cli::Command& cmd) {
 }
 
 int check(const cli::Command& cmd) {
-  const auto cfg = load(cmd);
+  const auto cfg = load_config(cmd);
   if (!cfg) return cli::exit_config;
   bool ok = true;
   auto report = [&](bool good, const std::string& what, const std::string& detail) {
@@ -126,7 +129,7 @@ int check(const cli::Command& cmd) {
 }
 
 int sync(const cli::Command& cmd) {
-  const auto cfg = load(cmd);
+  const auto cfg = load_config(cmd);
   if (!cfg) return cli::exit_config;
   std::optional<model::Dataset> only_dataset;
   if (!cmd.dataset.empty()) only_dataset = model::parse_dataset(cmd.dataset);
@@ -177,6 +180,82 @@ int sync(const cli::Command& cmd) {
     }
   }
   return all_ok ? cli::exit_ok : cli::exit_failure;
+}
+
+int status(const cli::Command& cmd) {
+  const auto cfg = load_config(cmd);
+  if (!cfg) return cli::exit_config;
+  std::unique_ptr<store::SyncStore> store;
+  try {
+    store = std::make_unique<store::SyncStore>(cfg->database.url, cfg->database.schema);
+    if (store::schema_version(store->connection(), cfg->database.schema) == 0) {
+      std::cerr << "mdesync status: schema " << cfg->database.schema << " does not exist yet; run mdesync migrate\n";
+      return cli::exit_database;
+    }
+  } catch (const std::exception& e) {
+    log::error("database unreachable", {{"error", e.what()}});
+    return cli::exit_database;
+  }
+  const auto time_text = [](const std::optional<SystemTime>& t) { return t ? format_iso8601_utc(*t) : std::string(); };
+  const schedule::Intervals intervals{cfg->sync.incremental_interval, cfg->sync.full_interval};
+  const auto now = RealClock::instance().now_utc();
+  std::string json = "[";
+  if (!cmd.json)
+    std::printf("%-20s %-7s %-11s %-10s %-24s %10s %10s %10s %-24s %-12s %-24s\n", "TENANT", "DATASET", "LAST MODE",
+              "OUTCOME", "FINISHED", "RECEIVED", "UPSERTED", "REMOVED", "WATERMARK", "NEXT", "NEXT DUE");
+  for (const auto& tenant : cfg->tenants) {
+    for (const auto ds : tenant.datasets) {
+      const std::string dataset(model::spec(ds).name);
+      const auto state = store->state(tenant.name, ds);
+      const auto run = store->last_run(tenant.name, ds);
+      const auto plan = schedule::next_run(state, intervals, now, schedule::jitter_for(tenant.name, ds, intervals));
+      const std::string outcome = run ? run->status : "never run";
+      if (cmd.json) {
+        auto field = [&json](const char* key, const std::string& value, bool last = false) {
+          json += std::string("\"") + key + "\":";
+          if (value.empty()) {
+            json += "null";
+          } else {
+            json += '"';
+            append_json_escaped(json, value);
+            json += '"';
+          }
+          if (!last) json += ',';
+        };
+        if (json.size() > 1) json += ',';
+        json += '{';
+        field("tenant", tenant.name);
+        field("dataset", dataset);
+        field("last_mode", run ? run->mode : "");
+        field("last_status", run ? run->status : "");
+        field("last_started_at", run ? time_text(run->started_at) : "");
+        field("last_finished_at", run ? time_text(run->finished_at) : "");
+        json += "\"rows_received\":" + std::to_string(run ? run->counts.received : 0) + ",";
+        json += "\"rows_upserted\":" + std::to_string(run ? run->counts.upserted : 0) + ",";
+        json += "\"rows_removed\":" + std::to_string(run ? run->counts.removed : 0) + ",";
+        json += "\"rows_rejected\":" + std::to_string(run ? run->counts.rejected : 0) + ",";
+        field("last_error", run ? run->error : "");
+        field("watermark", time_text(state.watermark));
+        field("last_full_at", time_text(state.last_full_at));
+        field("last_incremental_at", time_text(state.last_incremental_at));
+        field("next_mode", store::to_string(plan.mode));
+        field("next_due_at", format_iso8601_utc(plan.due), true);
+        json += '}';
+      } else {
+        std::printf("%-20s %-7s %-11s %-10s %-24s %10llu %10llu %10llu %-24s %-12s %-24s\n", tenant.name.c_str(),
+                    dataset.c_str(), run ? run->mode.c_str() : "-", outcome.c_str(),
+                    run ? time_text(run->finished_at).c_str() : "-",
+                    static_cast<unsigned long long>(run ? run->counts.received : 0),
+                    static_cast<unsigned long long>(run ? run->counts.upserted : 0),
+                    static_cast<unsigned long long>(run ? run->counts.removed : 0),
+                    state.watermark ? time_text(state.watermark).c_str() : "-", store::to_string(plan.mode),
+                    format_iso8601_utc(plan.due).c_str());
+        if (run && !run->error.empty()) std::printf("  last error: %s\n", run->error.c_str());
+      }
+    }
+  }
+  if (cmd.json) std::printf("%s]\n", json.c_str());
+  return cli::exit_ok;
 }
 
 }  // namespace mdesync::commands

@@ -5,6 +5,7 @@
 
 #include "daemon/cli.hpp"
 #include "daemon/commands.hpp"
+#include "daemon/run.hpp"
 
 int main(int argc, char** argv) {
   using namespace mdesync;
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   if (cmd.name == "migrate") return commands::migrate(cmd);
   if (cmd.name == "check") return commands::check(cmd);
   if (cmd.name == "sync") return commands::sync(cmd);
+  if (cmd.name == "run") return commands::run(cmd);
+  if (cmd.name == "status") return commands::status(cmd);
   std::cerr << "mdesync: command '" << cmd.name << "' is not available\n";
   return cli::exit_usage;
 }

@@ -79,6 +79,7 @@ void DefenderClient::check_origin(const std::string& url) const {
 http::Response DefenderClient::get(const std::string& url, ratelimit::Family family) {
   check_origin(url);
   const std::string where = log::redact_url(url);
+  const std::string endpoint = http::Url::parse(url).target.substr(0, http::Url::parse(url).target.find('?'));
   ratelimit::Backoff backoff(retry_.backoff_base, retry_.backoff_cap, std::random_device{}());
   int attempts = 0;
   int throttled = 0;
@@ -94,6 +95,7 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
       ++stats_.requests;
       response = transport_.send(request);
     } catch (const Error& e) {
+      ++stats_.by_status[{endpoint, 0}];
       if (e.kind() != ErrorKind::transient) throw;
       if (++attempts >= retry_.max_attempts)
         throw Error(ErrorKind::transient, "GET " + where + " failed after " + std::to_string(attempts) +
@@ -107,6 +109,7 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
     }
 
     const int status = response.status;
+    ++stats_.by_status[{endpoint, status}];
     if (status >= 200 && status < 300) return response;
     if (status == 401) {
       if (refreshed)

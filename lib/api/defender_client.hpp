@@ -9,6 +9,7 @@
 //  - 429 waits for Retry-After; 5xx, resets and timeouts back off with jitter and
 //    retry the same URL; 401 refreshes the token once.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -34,6 +35,8 @@ struct CallStats {
   std::uint64_t throttled = 0;
   std::uint64_t retries = 0;
   std::uint64_t token_refreshes = 0;
+  // Answers by endpoint path (no query) and HTTP status; 0 is "no answer" (network error).
+  std::map<std::pair<std::string, int>, std::uint64_t> by_status;
 };
 
 class DefenderClient {

@@ -81,7 +81,13 @@ std::string format_line(Level level, std::string_view event, std::initializer_li
   out += "level=";
   out += name(level);
   out += " event=";
-  out.append(event);
+  if (needs_quotes(event)) {
+    out += '"';
+    append_escaped(out, event);
+    out += '"';
+  } else {
+    out.append(event);
+  }
   for (const auto& f : fields) {
     out += ' ';
     out.append(f.key);

@@ -67,6 +67,7 @@ class ExportPull {
                                     {"generated", format_iso8601_utc(generated_)}, {"files", answer.files.size()},
                                     {"already_staged", staged.size()}});
     download_all();
+    ctx_.throw_if_stopping();
 
     store::SnapshotOptions opts;
     opts.removed_at = generated_;
@@ -126,6 +127,7 @@ class ExportPull {
       for (;;) {
         const std::size_t index = next_.fetch_add(1);
         if (index >= pending_.size() || failed_.load()) return;
+        ctx_.throw_if_stopping();
         stage_file(pending_[index], http, writer, encoder);
       }
     } catch (...) {
@@ -149,6 +151,7 @@ class ExportPull {
                                  },
                                  [&] { refresh_urls(seen_generation); }};
       api::DownloadSink sink{[&](std::string_view bytes) {
+                               ctx_.throw_if_stopping();
                                stream->feed(bytes);
                                if (copy.size() >= copy_flush_bytes) {
                                  writer.write(copy);

@@ -66,6 +66,7 @@ struct JsonPull {
     std::optional<SystemTime> start;
     if (mode == RunMode::full) ctx.store.begin_snapshot(ctx.tenant.name, ds);
     for (int page = 1;; ++page) {
+      ctx.throw_if_stopping();
       const auto result = fetch_page(url, encoder, parser, copy, start, page);
       out.counts.received += result.rows + result.rejected.size();
       out.counts.rejected += result.rejected.size();
@@ -76,7 +77,7 @@ struct JsonPull {
       if (mode == RunMode::incremental) {
         std::optional<store::WatermarkUpdate> advance;
         if (last) advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
-        out.counts.upserted += ctx.store.upsert_batch(ctx.tenant.name, ds, copy, advance);
+        out.counts.upserted += ctx.store.upsert_batch(ctx.tenant.name, ds, copy, advance, out.run_id);
       } else {
         ctx.store.stage(ctx.tenant.name, ds, copy);
       }
@@ -100,8 +101,12 @@ struct JsonPull {
 
 }  // namespace
 
+void PullContext::throw_if_stopping() const {
+  if (stopping()) throw Error(ErrorKind::transient, "stopped: mdesync is shutting down");
+}
+
 void apply_snapshot(PullContext& ctx, model::Dataset ds, const store::SnapshotOptions& options, PullOutcome& out) {
-  const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, options);
+  const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, options, out.run_id);
   out.counts.upserted += r.upserted;
   out.counts.removed += r.removed;
   if (r.guarded) {

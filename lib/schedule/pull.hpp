@@ -1,5 +1,6 @@
 #pragma once
 // One pull of one tenant's data set, end to end: api -> parse -> store.
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -37,6 +38,12 @@ struct PullContext {
   api::DefenderClient& api;
   store::SyncStore& store;
   const Clock& clock;
+  // Set by the daemon on shutdown: the pull stops at the next page or file and
+  // fails as "stopped"; nothing half-applied is left (snapshots apply atomically).
+  const std::atomic<bool>* stop = nullptr;
+
+  bool stopping() const { return stop != nullptr && stop->load(); }
+  void throw_if_stopping() const;
 };
 
 // Never throws for a failed pull: the outcome says what happened and sync_runs records it.

@@ -70,6 +70,66 @@ std::string mark_removed(const std::string& target, const std::string& stage, co
          "AND NOT EXISTS (SELECT 1 FROM " + stage + " AS s WHERE " + key_match(spec, "s", "t") + ")";
 }
 
+namespace {
+
+// What a change event needs of a row; both data sets have these columns.
+constexpr const char* event_columns =
+    "t.tenant, t.device_id, t.device_name, t.software_vendor, t.software_name, t.software_version";
+
+// Ranks appeared (or removed) rows within their (tenant, device, vendor, name),
+// oldest version first: the n-th appeared version pairs with the n-th removed one,
+// so two lines side by side (JRE 8 and 17, both updated) pair 8 with 8 and 17 with 17.
+std::string ranked(const std::string& from, const ChangeLog& log) {
+  return "SELECT r.*, " + log.version_key + "(r.software_version) AS k, row_number() OVER ("
+         "PARTITION BY r.tenant, r.device_id, r.software_vendor, r.software_name ORDER BY " +
+         log.version_key + "(r.software_version), r.software_version COLLATE \"C\") AS n FROM " + from +
+         " AS r";
+}
+
+// The shared statement. `gone` is the data-modifying CTE of removed rows, or
+// NULL for none. Every CTE sees the table as it was before the statement (one
+// snapshot): that is how `appeared` knows whether an upserted key existed and
+// was removed. Pairing: a = appeared keys, g = removed keys; a full join on
+// (tenant, device, vendor, name, rank) turns a pair into one upgrade or downgrade.
+std::string recording_changes(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                              const ChangeLog& log, const std::string& gone, const std::string& run_param) {
+  const std::string removed_count = gone.empty() ? "0" : "(SELECT count(*) FROM gone)";
+  return "WITH up AS (\n" + upsert(target, stage, spec) + "\nRETURNING " + event_columns + "\n),\n" +
+         (gone.empty() ? std::string() : "gone AS (\n" + gone + "\nRETURNING " + event_columns + "\n),\n") +
+         "appeared AS (\n"
+         "SELECT up.*, CASE WHEN o.tenant IS NULL THEN 'installed' ELSE 'reinstalled' END AS change\n"
+         "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
+         "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n"
+         "a AS (" + ranked("appeared", log) + "),\n"
+         "g AS (" + (gone.empty() ? std::string("SELECT * FROM a WHERE false") : ranked("gone", log)) + "),\n"
+         "logged AS (\n"
+         "INSERT INTO " + log.table + " (tenant, dataset, device_id, device_name, software_vendor, software_name,"
+         " old_version, new_version, change, observed_at, run_id)\n"
+         "SELECT coalesce(a.tenant, g.tenant), '" + std::string(spec.name) + "', coalesce(a.device_id, g.device_id),"
+         " coalesce(a.device_name, g.device_name), coalesce(a.software_vendor, g.software_vendor),"
+         " coalesce(a.software_name, g.software_name), g.software_version, a.software_version,\n"
+         "CASE WHEN g.n IS NULL THEN a.change WHEN a.n IS NULL THEN 'removed'"
+         " WHEN (a.k, a.software_version COLLATE \"C\") > (g.k, g.software_version COLLATE \"C\") THEN 'upgraded'"
+         " ELSE 'downgraded' END,\n"
+         "now(), " + run_param + "::bigint\n"
+         "FROM a FULL JOIN g ON a.tenant = g.tenant AND a.device_id = g.device_id"
+         " AND a.software_vendor = g.software_vendor AND a.software_name = g.software_name AND a.n = g.n\n"
+         "RETURNING 1\n)\n"
+         "SELECT (SELECT count(*) FROM up), " + removed_count + ", (SELECT count(*) FROM logged)";
+}
+
+}  // namespace
+
+std::string upsert_recording_changes(const std::string& target, const std::string& stage,
+                                     const model::DatasetSpec& spec, const ChangeLog& log) {
+  return recording_changes(target, stage, spec, log, "", "$1");
+}
+
+std::string apply_snapshot_recording_changes(const std::string& target, const std::string& stage,
+                                             const model::DatasetSpec& spec, const ChangeLog& log) {
+  return recording_changes(target, stage, spec, log, mark_removed(target, stage, spec), "$3");
+}
+
 std::string count_removal_candidates(const std::string& target, const std::string& stage,
                                      const model::DatasetSpec& spec) {
   return "SELECT count(*) FROM " + target + " AS t\n"

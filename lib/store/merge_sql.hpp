@@ -27,6 +27,27 @@ std::string upsert(const std::string& target, const std::string& stage, const mo
 // Rows of tenant $1 still present in target but absent from the stage: removed_at = $2.
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec);
 
+// Where a merge records what it changed (both qualified and quoted): the schema's
+// software_changes table and its version_sort_key function.
+struct ChangeLog {
+  std::string table;
+  std::string version_key;
+};
+
+// upsert() that also writes change events to log.table in the same statement:
+// 'installed' for a new key, 'reinstalled' for a key whose row was removed.
+// An unchanged row returns nothing from the upsert, so it costs no event and no
+// lookup. $1: run id (bigint, may be NULL). One result row: (upserted, removed, changes).
+std::string upsert_recording_changes(const std::string& target, const std::string& stage,
+                                     const model::DatasetSpec& spec, const ChangeLog& log);
+
+// A whole snapshot in one statement: upsert, mark_removed and the change events,
+// an upgrade or downgrade being an appeared key and a removed key of the same
+// (tenant, device, vendor, name) paired up. $1 tenant, $2 removed_at, $3 run id.
+// One result row: (upserted, removed, changes).
+std::string apply_snapshot_recording_changes(const std::string& target, const std::string& stage,
+                                             const model::DatasetSpec& spec, const ChangeLog& log);
+
 // How many rows mark_removed would touch (tenant $1), for the mass-removal guard.
 std::string count_removal_candidates(const std::string& target, const std::string& stage,
                                      const model::DatasetSpec& spec);

@@ -80,6 +80,26 @@ SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
   return s;
 }
 
+std::optional<RunRecord> SyncStore::last_run(const std::string& tenant, model::Dataset ds) {
+  pqxx::nontransaction tx(*conn_);
+  const auto r = tx.exec_params(
+      "SELECT id, mode, status, started_at, finished_at, rows_received, rows_upserted, rows_removed, rows_rejected,"
+      " coalesce(error, '') FROM " + qualified(schema_, "sync_runs") +
+          " WHERE tenant = $1 AND dataset = $2 ORDER BY id DESC LIMIT 1",
+      tenant, std::string(model::spec(ds).name));
+  if (r.empty()) return std::nullopt;
+  RunRecord rec;
+  rec.id = r[0][0].as<std::int64_t>();
+  rec.mode = r[0][1].as<std::string>();
+  rec.status = r[0][2].as<std::string>();
+  rec.started_at = as_time(r[0][3]);
+  rec.finished_at = as_time(r[0][4]);
+  rec.counts = {r[0][5].as<std::uint64_t>(), r[0][6].as<std::uint64_t>(), r[0][7].as<std::uint64_t>(),
+                r[0][8].as<std::uint64_t>()};
+  rec.error = r[0][9].as<std::string>();
+  return rec;
+}
+
 std::int64_t SyncStore::begin_run(const std::string& tenant, model::Dataset ds, RunMode mode) {
   pqxx::work tx(*conn_);
   const std::string runs = qualified(schema_, "sync_runs");
@@ -124,6 +144,23 @@ void advance_watermark(pqxx::work& tx, const std::string& schema, const std::str
 
 }  // namespace
 
+bool SyncStore::has_baseline(pqxx::transaction_base& tx, const std::string& tenant, model::Dataset ds) {
+  const std::string dataset(model::spec(ds).name);
+  const std::string key = tenant + "/" + dataset;
+  if (baselines_.count(key) != 0) return true;
+  const bool found = tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + qualified(schema_, "sync_state") +
+                                         " WHERE tenant = $1 AND dataset = $2)",
+                                     tenant, dataset)[0]
+                         .as<bool>();
+  // Only remembered once true: a rolled-back first sync must not count.
+  if (found) baselines_.insert(key);
+  return found;
+}
+
+sql::ChangeLog SyncStore::change_log() const {
+  return {qualified(schema_, "software_changes"), qualified(schema_, "version_sort_key")};
+}
+
 void SyncStore::ensure_page_stage(model::Dataset ds) {
   auto& ready = page_stage_ready_[ds == model::Dataset::cpe ? 0 : 1];
   if (ready) return;
@@ -136,7 +173,8 @@ void SyncStore::ensure_page_stage(model::Dataset ds) {
 }
 
 std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
-                                      const std::optional<WatermarkUpdate>& advance) {
+                                      const std::optional<WatermarkUpdate>& advance,
+                                      std::optional<std::int64_t> run_id) {
   ensure_page_stage(ds);
   const auto& spec = model::spec(ds);
   const std::string stage = page_stage_name(ds);
@@ -146,7 +184,14 @@ std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset 
     CopyIn copy(*conn_, sql::copy_from_stdin(stage, spec));
     copy.write(copy_text);
     copy.finish();
-    upserted = tx.exec(sql::upsert(target(ds), stage, spec)).affected_rows();
+    if (has_baseline(tx, tenant, ds)) {
+      const std::string run = run_id ? std::to_string(*run_id) : std::string();
+      upserted = tx.exec_params1(sql::upsert_recording_changes(target(ds), stage, spec, change_log()),
+                                 run_id ? run.c_str() : nullptr)[0]
+                     .as<std::uint64_t>();
+    } else {
+      upserted = tx.exec(sql::upsert(target(ds), stage, spec)).affected_rows();
+    }
   }
   if (advance) advance_watermark(tx, schema_, tenant, ds, *advance);
   tx.commit();
@@ -172,7 +217,8 @@ void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_
   tx.commit();
 }
 
-SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o) {
+SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o,
+                                         std::optional<std::int64_t> run_id) {
   const auto& spec = model::spec(ds);
   const std::string stage = snapshot_stage(tenant, ds);
   const std::string tgt = target(ds);
@@ -187,10 +233,22 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   result.guarded = !o.force && result.active_before > 0 &&
                    static_cast<double>(result.removal_candidates) >
                        o.max_removal_ratio * static_cast<double>(result.active_before);
-  result.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
-  if (!result.guarded && result.removal_candidates > 0) {
-    result.removed =
-        tx.exec_params(sql::mark_removed(tgt, stage, spec), tenant, format_iso8601_utc(o.removed_at)).affected_rows();
+  const bool remove = !result.guarded && result.removal_candidates > 0;
+  const std::string removed_at = format_iso8601_utc(o.removed_at);
+  if (has_baseline(tx, tenant, ds)) {
+    // One statement merges, removes and records the changes, so an upgrade (one
+    // version removed, another installed) can be told from a removal plus an install.
+    const std::string run = run_id ? std::to_string(*run_id) : std::string();
+    const char* run_param = run_id ? run.c_str() : nullptr;
+    const auto r = remove ? tx.exec_params1(sql::apply_snapshot_recording_changes(tgt, stage, spec, change_log()),
+                                            tenant, removed_at, run_param)
+                          : tx.exec_params1(sql::upsert_recording_changes(tgt, stage, spec, change_log()), run_param);
+    result.upserted = r[0].as<std::uint64_t>();
+    result.removed = r[1].as<std::uint64_t>();
+    result.changes = r[2].as<std::uint64_t>();
+  } else {
+    result.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+    if (remove) result.removed = tx.exec_params(sql::mark_removed(tgt, stage, spec), tenant, removed_at).affected_rows();
   }
   advance_watermark(tx, schema_, tenant, ds, o.advance);
   if (o.snapshot_generated_at) {

@@ -9,9 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include <pqxx/transaction_base>
+
 #include "core/clock.hpp"
 #include "model/dataset.hpp"
 #include "store/connection.hpp"
+#include "store/merge_sql.hpp"
 
 namespace mdesync::store {
 
@@ -58,9 +61,21 @@ struct RunDetails {
 struct SnapshotResult {
   std::uint64_t upserted = 0;
   std::uint64_t removed = 0;
+  std::uint64_t changes = 0;  // rows written to software_changes
   std::uint64_t removal_candidates = 0;
   std::uint64_t active_before = 0;
   bool guarded = false;
+};
+
+// One sync_runs row, as `mdesync status` shows it.
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string mode;
+  std::string status;
+  std::optional<SystemTime> started_at;
+  std::optional<SystemTime> finished_at;
+  RunCounts counts;
+  std::string error;
 };
 
 class SyncStore {
@@ -79,6 +94,7 @@ class SyncStore {
   void unlock(const std::string& tenant, model::Dataset ds);
 
   SyncState state(const std::string& tenant, model::Dataset ds);
+  std::optional<RunRecord> last_run(const std::string& tenant, model::Dataset ds);
 
   // Inserts a 'running' row (its own transaction) and returns its id. Rows left
   // 'running' by a crashed run of the same tenant and data set become
@@ -88,15 +104,19 @@ class SyncStore {
                   const RunDetails& details = {});
 
   // Incremental: the rows (COPY text) are upserted in one transaction; with
-  // `advance`, the watermark moves in that same transaction.
+  // `advance`, the watermark moves in that same transaction. New and returning
+  // keys are recorded in software_changes (with run_id) in that transaction too.
   std::uint64_t upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
-                             const std::optional<WatermarkUpdate>& advance);
+                             const std::optional<WatermarkUpdate>& advance,
+                             std::optional<std::int64_t> run_id = std::nullopt);
 
   // Full: rows are staged (committed, invisible to readers) page by page, then
   // applied in one transaction, so readers see the old state or the new one.
   void begin_snapshot(const std::string& tenant, model::Dataset ds);
   void stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text);
-  SnapshotResult apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& options);
+  // What changed is recorded in software_changes with run_id, in the same transaction.
+  SnapshotResult apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& options,
+                                std::optional<std::int64_t> run_id = std::nullopt);
   void discard_snapshot(const std::string& tenant, model::Dataset ds);
 
   // Export snapshots: keeps the staging table and its finished files when they
@@ -109,11 +129,16 @@ class SyncStore {
 
  private:
   std::string target(model::Dataset ds) const;
+  // Whether a sync of (tenant, ds) ever committed: before that, merges record no
+  // change events (the first sync is the baseline, not millions of installs).
+  bool has_baseline(pqxx::transaction_base& tx, const std::string& tenant, model::Dataset ds);
   void ensure_page_stage(model::Dataset ds);
+  sql::ChangeLog change_log() const;
 
   std::unique_ptr<Connection> conn_;
   std::string schema_;
   bool page_stage_ready_[2] = {false, false};
+  std::set<std::string> baselines_;  // "tenant/dataset" known to have synced (sync_state rows are never deleted)
 };
 
 }  // namespace mdesync::store

@@ -33,6 +33,21 @@ TEST(MergeSql, UpsertCollapsesDuplicatesLastWinsAndSkipsUnchangedRows) {
   EXPECT_NE(text.find("IS DISTINCT FROM"), std::string::npos);
 }
 
+TEST(MergeSql, RecordingChangesIsOneStatementWithTheUpsertAndItsEvents) {
+  const sql::ChangeLog log{"\"s\".\"software_changes\"", "\"s\".\"version_sort_key\""};
+  const auto up = sql::upsert_recording_changes("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log);
+  EXPECT_EQ(up.rfind("WITH up AS (", 0), 0u);
+  EXPECT_EQ(up.find("gone AS"), std::string::npos);  // incremental pages never remove
+  EXPECT_NE(up.find("INSERT INTO \"s\".\"software_changes\""), std::string::npos);
+  EXPECT_NE(up.find("'cpe'"), std::string::npos);
+  EXPECT_NE(up.find("$1::bigint"), std::string::npos);
+  const auto snap =
+      sql::apply_snapshot_recording_changes("\"s\".\"t\"", "stage", model::spec(model::Dataset::noncpe), log);
+  EXPECT_NE(snap.find("gone AS (\nUPDATE \"s\".\"t\" AS t SET removed_at = $2"), std::string::npos);
+  EXPECT_NE(snap.find("FROM a FULL JOIN g"), std::string::npos);  // upgrades pair an appeared and a removed key
+  EXPECT_NE(snap.find("$3::bigint"), std::string::npos);
+}
+
 TEST(MergeSql, StagingColumnsCarryTheColumnTypes) {
   const auto cols = sql::staging_columns(model::spec(model::Dataset::cpe));
   EXPECT_NE(cols.find("number_of_weaknesses integer"), std::string::npos);

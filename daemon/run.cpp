@@ -1,0 +1,499 @@
+// `mdesync run`: one Asio event loop schedules every tenant's data sets; pulls
+// run on a small worker pool; signals are handled on the loop.
+//
+// Invariants:
+//  - never two runs of one tenant and data set at once: here (Job::running) and
+//    across instances (the advisory lock taken by run_pull; a standby retries);
+//  - due times come from sync_state, so restarts neither re-sync nor forget;
+//  - the database may be down at start or go away: runs fail, are retried with
+//    backoff, and the daemon recovers by itself;
+//  - SIGTERM/SIGINT stop scheduling, let running pulls stop at their next page or
+//    file (snapshots apply atomically, so nothing half-applied is left), exit 0;
+//  - SIGHUP reloads the config; a bad new config is logged and ignored.
+#include "daemon/run.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <condition_variable>
+#include <csignal>
+#include <set>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+#ifdef MDESYNC_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "api/defender_client.hpp"
+#include "auth/token_source.hpp"
+#include "core/log.hpp"
+#include "daemon/metrics_server.hpp"
+#include "metrics/names.hpp"
+#include "metrics/registry.hpp"
+#include "core/timestamp.hpp"
+#include "daemon/commands.hpp"
+#include "http/client.hpp"
+#include "ratelimit/quota_limiter.hpp"
+#include "schedule/planner.hpp"
+#include "schedule/pull.hpp"
+#include "store/migrations.hpp"
+#include "store/sync_store.hpp"
+
+namespace mdesync::commands {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+// Pulls running at once across all tenants: each holds a database connection
+// and an HTTPS connection; the quota, not parallelism, bounds throughput.
+constexpr int worker_threads = 4;
+// How long a standby instance waits (at most) before trying a job another
+// instance holds: how soon it takes over when the active one dies.
+constexpr milliseconds lock_retry = std::chrono::seconds(60);
+// After SIGTERM, running pulls get this long to reach a page or file boundary.
+constexpr auto shutdown_grace = std::chrono::seconds(30);
+constexpr milliseconds max_bootstrap_retry = std::chrono::seconds(60);
+// /healthz turns 503 when a job's last success is older than this many incremental intervals (plus slack).
+constexpr int stale_after_intervals = 2;
+constexpr milliseconds stale_slack = std::chrono::minutes(10);
+
+void notify(const std::string& state) {
+#ifdef MDESYNC_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#else
+  (void)state;
+#endif
+}
+
+// What one tenant's runs share: its token cache and its quota windows.
+struct TenantShared {
+  config::TenantOptions options;
+  std::unique_ptr<http::Client> token_http;  // used only under TokenSource's mutex
+  std::unique_ptr<auth::TokenSource> tokens;
+  std::unique_ptr<ratelimit::QuotaLimiter> quota;
+};
+
+struct Job {
+  Job(asio::io_context& io, std::string t, model::Dataset d) : tenant(std::move(t)), dataset(d), timer(io) {}
+  std::string tenant;
+  model::Dataset dataset;
+  asio::steady_timer timer;
+  std::shared_ptr<TenantShared> shared;
+  bool running = false;
+  bool retired = false;  // its tenant left the config
+  int failures = 0;
+  schedule::Plan plan{};
+  std::optional<SystemTime> last_success;
+  std::string last_outcome = "not run yet";
+};
+
+struct RunResult {
+  schedule::PullOutcome outcome;
+  std::optional<store::SyncState> state;
+  std::string error;  // a failure before the pull could start (database down, ...)
+};
+
+class Daemon {
+ public:
+  explicit Daemon(config::Config cfg, std::string config_path)
+      : config_(std::make_shared<const config::Config>(std::move(cfg))),
+        config_path_(std::move(config_path)),
+        signals_(io_, SIGINT, SIGTERM, SIGHUP),
+        bootstrap_timer_(io_),
+        watchdog_timer_(io_),
+        pool_(worker_threads) {}
+
+  int run() {
+    metrics::describe_all(registry_);
+    if (!config_->metrics.listen.empty()) {
+      // The loader validated metrics.listen, so it parses.
+      const auto hp = config::parse_host_port(config_->metrics.listen).value();
+      metrics_server_ = std::make_unique<MetricsServer>(
+          hp.host, hp.port, [this] { return registry_.render(); }, [this] { return health(); });
+      log::info("metrics listening", {{"address", config_->metrics.listen}});
+    }
+    listen_for_signals();
+    apply_tenants(*config_);
+    bootstrap();
+    start_watchdog();
+    notify("READY=1\nSTATUS=starting: reading sync state");
+    log::info("daemon started", {{"tenants", config_->tenants.size()}, {"jobs", jobs_.size()}});
+    io_.run();
+    // Running pulls were told to stop; give them a bounded time to get there.
+    std::thread guard([this] {
+      std::unique_lock lock(exit_mutex_);
+      if (!exit_cv_.wait_for(lock, shutdown_grace, [this] { return pool_done_; })) {
+        log::warn("forced exit", {{"reason", "pulls did not stop within the grace period"}});
+        std::_Exit(0);
+      }
+    });
+    pool_.join();
+    {
+      std::lock_guard lock(exit_mutex_);
+      pool_done_ = true;
+    }
+    exit_cv_.notify_all();
+    guard.join();
+    log::info("daemon stopped");
+    return cli::exit_ok;
+  }
+
+ private:
+  // Called on the metrics thread: reads only the mutex-guarded health table.
+  Health health() {
+    std::lock_guard lock(health_mutex_);
+    const auto now = RealClock::instance().now_utc();
+    std::string reasons;
+    for (const auto& [key, entry] : health_) {
+      const auto& [last_success, stale_after] = entry;
+      std::string why;
+      if (!last_success) why = key + ": no successful sync yet";
+      else if (now - *last_success > stale_after)
+        why = key + ": last successful sync at " + format_iso8601_utc(*last_success);
+      if (why.empty()) continue;
+      if (!reasons.empty()) reasons += "; ";
+      reasons += why;
+    }
+    if (health_.empty()) reasons = "no tenant configured";
+    return {reasons.empty(), reasons};
+  }
+
+  void record_health(const Job& job) {
+    std::lock_guard lock(health_mutex_);
+    health_[job.tenant + "/" + std::string(model::spec(job.dataset).name)] = {
+        job.last_success, intervals().incremental * stale_after_intervals + stale_slack};
+  }
+
+  schedule::Intervals intervals() const { return {config_->sync.incremental_interval, config_->sync.full_interval}; }
+
+  void listen_for_signals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        reload();
+        listen_for_signals();
+      } else {
+        shutdown(signal);
+      }
+    });
+  }
+
+  void shutdown(int signal) {
+    log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    notify("STOPPING=1");
+    stopping_ = true;
+    stop_flag_ = true;
+    signals_.cancel();
+    bootstrap_timer_.cancel();
+    watchdog_timer_.cancel();
+    for (auto& [key, job] : jobs_) job->timer.cancel();
+    stop_when_idle();
+  }
+
+  void stop_when_idle() {
+    for (const auto& [key, job] : jobs_)
+      if (job->running) return;
+    io_.stop();
+  }
+
+  void reload() {
+    log::info("reloading config", {{"file", config_path_}});
+    try {
+      auto fresh = config::load_file(config_path_);
+      config_ = std::make_shared<const config::Config>(std::move(fresh));
+    } catch (const config::ConfigError& e) {
+      log::error("reload rejected, keeping the running config", {{"file", config_path_}, {"error", e.what()}});
+      return;
+    }
+    apply_tenants(*config_);
+    bootstrap();
+    log::info("config reloaded", {{"tenants", config_->tenants.size()}, {"jobs", jobs_.size()}});
+  }
+
+  // Makes jobs_ match the config: new tenants get jobs, removed ones retire.
+  void apply_tenants(const config::Config& cfg) {
+    std::set<std::string> wanted;
+    for (const auto& tenant : cfg.tenants) {
+      std::shared_ptr<TenantShared> shared;
+      try {
+        shared = make_shared_for(cfg, tenant);
+      } catch (const std::exception& e) {
+        // One tenant's broken credentials never hold up the others.
+        log::error("tenant disabled", {{"tenant", tenant.name}, {"error", e.what()}});
+        continue;
+      }
+      for (const auto ds : tenant.datasets) {
+        const std::string key = tenant.name + "/" + std::string(model::spec(ds).name);
+        wanted.insert(key);
+        auto& job = jobs_[key];
+        if (!job) job = std::make_unique<Job>(io_, tenant.name, ds);
+        job->shared = shared;
+        job->retired = false;
+      }
+    }
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (wanted.count(it->first) != 0) {
+        ++it;
+        continue;
+      }
+      log::info("tenant removed", {{"job", it->first}});
+      {
+        std::lock_guard lock(health_mutex_);
+        health_.erase(it->first);
+      }
+      it->second->timer.cancel();
+      it->second->retired = true;
+      if (it->second->running) {
+        ++it;  // dropped when its run finishes
+      } else {
+        it = jobs_.erase(it);
+      }
+    }
+  }
+
+  static std::shared_ptr<TenantShared> make_shared_for(const config::Config& cfg, const config::TenantOptions& t) {
+    auto s = std::make_shared<TenantShared>();
+    s->options = t;
+    http::ClientOptions http_options;
+    http_options.ca_file = cfg.http.ca_file;
+    http_options.timeout = cfg.http.timeout;
+    s->token_http = std::make_unique<http::Client>(http_options);
+    std::string secret;
+    if (t.secret.kind != config::SecretKind::certificate) secret = config::read_client_secret(t);
+    s->tokens = std::make_unique<auth::TokenSource>(s->options, *s->token_http, RealClock::instance(), std::move(secret));
+    s->quota = std::make_unique<ratelimit::QuotaLimiter>(
+        ratelimit::Quota{cfg.limits.json_per_minute, cfg.limits.json_per_hour},
+        ratelimit::Quota{cfg.limits.export_per_minute, cfg.limits.export_per_hour}, RealClock::instance());
+    return s;
+  }
+
+  // Reads sync_state (on a worker: the database may be slow or down) and
+  // schedules every idle job from it; retried with backoff until it works.
+  void bootstrap() {
+    auto cfg = config_;
+    asio::post(pool_, [this, cfg] {
+      std::map<std::string, store::SyncState> states;
+      std::string error;
+      try {
+        store::SyncStore store(cfg->database.url, cfg->database.schema);
+        store::migrate(store.connection(), cfg->database.schema);
+        for (const auto& tenant : cfg->tenants)
+          for (const auto ds : tenant.datasets)
+            states[tenant.name + "/" + std::string(model::spec(ds).name)] = store.state(tenant.name, ds);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      asio::post(io_, [this, states = std::move(states), error] { bootstrapped(states, error); });
+    });
+  }
+
+  void bootstrapped(const std::map<std::string, store::SyncState>& states, const std::string& error) {
+    if (stopping_) return;
+    if (!error.empty()) {
+      bootstrap_failures_ = std::min(bootstrap_failures_ + 1, 10);
+      const auto wait = std::min<milliseconds>(std::chrono::seconds(1) * (1 << bootstrap_failures_), max_bootstrap_retry);
+      log::error("database unavailable", {{"error", error}, {"retry_in_ms", wait.count()}});
+      notify("STATUS=waiting for the database: " + error);
+      bootstrap_timer_.expires_after(wait);
+      bootstrap_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) bootstrap();
+      });
+      return;
+    }
+    bootstrap_failures_ = 0;
+    for (auto& [key, job] : jobs_) {
+      if (job->running || job->retired) continue;
+      const auto it = states.find(key);
+      const store::SyncState state = it == states.end() ? store::SyncState{} : it->second;
+      if (state.last_full_at || state.last_incremental_at)
+        job->last_success = std::max(state.last_full_at.value_or(SystemTime{}), state.last_incremental_at.value_or(SystemTime{}));
+      schedule_from(*job, state);
+      record_health(*job);
+    }
+    update_status();
+  }
+
+  void schedule_from(Job& job, const store::SyncState& state) {
+    const auto jitter = schedule::jitter_for(job.tenant, job.dataset, intervals());
+    schedule_at(job, schedule::next_run(state, intervals(), RealClock::instance().now_utc(), jitter));
+  }
+
+  void schedule_at(Job& job, schedule::Plan plan) {
+    job.plan = plan;
+    const auto delay = std::max(plan.due - RealClock::instance().now_utc(), SystemTime::duration::zero());
+    job.timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+    log::debug("scheduled", {{"tenant", job.tenant}, {"dataset", model::spec(job.dataset).name},
+                             {"mode", store::to_string(plan.mode)}, {"due", format_iso8601_utc(plan.due)}});
+    job.timer.async_wait([this, &job](const boost::system::error_code& ec) {
+      if (!ec) launch(job);
+    });
+  }
+
+  void launch(Job& job) {
+    if (stopping_ || job.running || job.retired) return;
+    job.running = true;
+    auto cfg = config_;
+    auto shared = job.shared;
+    const auto mode = job.plan.mode;
+    asio::post(pool_, [this, &job, cfg, shared, mode] {
+      RunResult result = execute(*cfg, *shared, job.dataset, mode);
+      asio::post(io_, [this, &job, result = std::move(result)] { finished(job, result); });
+    });
+  }
+
+  RunResult execute(const config::Config& cfg, TenantShared& shared, model::Dataset ds, store::RunMode mode) {
+    RunResult result;
+    try {
+      // A connection per run: a restarted database costs one failed run, not a stuck daemon.
+      store::SyncStore store(cfg.database.url, cfg.database.schema);
+      http::ClientOptions http_options;
+      http_options.ca_file = cfg.http.ca_file;
+      http_options.timeout = cfg.http.timeout;
+      http::Client http(http_options);
+      api::DefenderClient api(shared.options, http, *shared.tokens, *shared.quota, RealClock::instance());
+      schedule::PullContext ctx{cfg, shared.options, api, store, RealClock::instance(), &stop_flag_};
+      result.outcome = schedule::run_pull(ctx, {ds, mode, false});
+      record_api_metrics(shared, api.stats());
+      result.state = store.state(shared.options.name, ds);
+    } catch (const std::exception& e) {
+      result.error = e.what();
+      result.outcome.status = store::RunStatus::failed;
+      result.outcome.error = e.what();
+      log::error("pull failed to start", {{"tenant", shared.options.name}, {"dataset", model::spec(ds).name},
+                                          {"error", e.what()}});
+    }
+    return result;
+  }
+
+  void record_api_metrics(TenantShared& shared, const api::CallStats& stats) {
+    const std::string& tenant = shared.options.name;
+    for (const auto& [key, count] : stats.by_status)
+      registry_.add(metrics::names::api_requests,
+                    {{"tenant", tenant}, {"endpoint", key.first}, {"status", std::to_string(key.second)}},
+                    static_cast<double>(count));
+    registry_.add(metrics::names::api_throttled, {{"tenant", tenant}}, static_cast<double>(stats.throttled));
+    for (const auto family : {ratelimit::Family::json, ratelimit::Family::export_files})
+      for (const auto window : {std::chrono::seconds(60), std::chrono::seconds(3600)})
+        registry_.set(metrics::names::quota_remaining,
+                      {{"tenant", tenant}, {"family", ratelimit::to_string(family)},
+                       {"window", window.count() == 60 ? "minute" : "hour"}},
+                      shared.quota->remaining(family, window));
+  }
+
+  void record_run_metrics(const Job& job, const schedule::PullOutcome& out) {
+    const metrics::Labels labels{{"tenant", job.tenant}, {"dataset", std::string(model::spec(job.dataset).name)}};
+    registry_.add(metrics::names::rows_received, labels, static_cast<double>(out.counts.received));
+    registry_.add(metrics::names::rows_upserted, labels, static_cast<double>(out.counts.upserted));
+    registry_.add(metrics::names::rows_removed, labels, static_cast<double>(out.counts.removed));
+    registry_.add(metrics::names::rows_rejected, labels, static_cast<double>(out.counts.rejected));
+    auto with_mode = labels;
+    with_mode.emplace_back("mode", store::to_string(out.mode));
+    registry_.set(metrics::names::run_duration_seconds, with_mode, out.duration.count() / 1000.0);
+    with_mode.emplace_back("status", out.skipped ? "skipped" : store::to_string(out.status));
+    registry_.add(metrics::names::runs, with_mode, 1);
+    if (job.last_success)
+      registry_.set(metrics::names::last_success_timestamp_seconds, labels,
+                    std::chrono::duration<double>(job.last_success->time_since_epoch()).count());
+  }
+
+  void finished(Job& job, const RunResult& r) {
+    job.running = false;
+    const auto& out = r.outcome;
+    const auto now = RealClock::instance().now_utc();
+    if (out.skipped) {
+      job.last_outcome = "held by another instance";
+    } else {
+      job.last_outcome = std::string(store::to_string(out.status)) + " " + format_iso8601_utc(now);
+      if (out.status == store::RunStatus::succeeded || out.status == store::RunStatus::guarded) job.last_success = now;
+    }
+    record_run_metrics(job, out);
+    record_health(job);
+    if (stopping_ || job.retired) {
+      if (job.retired) jobs_.erase(job.tenant + "/" + std::string(model::spec(job.dataset).name));
+      if (stopping_) stop_when_idle();
+      return;
+    }
+    if (out.skipped) {
+      schedule_at(job, {now + std::min(lock_retry, intervals().incremental / 2), job.plan.mode});
+    } else if (out.status == store::RunStatus::failed || !r.state) {
+      job.failures = std::min(job.failures + 1, 30);
+      schedule_at(job, {now + schedule::retry_delay(job.failures, intervals()), job.plan.mode});
+    } else {
+      job.failures = 0;
+      schedule_from(job, *r.state);
+    }
+    update_status();
+  }
+
+  void update_status() {
+    std::string status;
+    for (const auto& [key, job] : jobs_) {
+      if (!status.empty()) status += "; ";
+      status += key + ": " + job->last_outcome;
+    }
+    notify("STATUS=" + status);
+  }
+
+  void start_watchdog() {
+#ifdef MDESYNC_HAVE_SYSTEMD
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    watchdog_period_ = std::chrono::microseconds(usec / 2);
+    ping_watchdog();
+#endif
+  }
+
+  void ping_watchdog() {
+    notify("WATCHDOG=1");
+    watchdog_timer_.expires_after(watchdog_period_);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) ping_watchdog();
+    });
+  }
+
+  asio::io_context io_;
+  metrics::Registry registry_;
+  std::mutex health_mutex_;
+  std::map<std::string, std::pair<std::optional<SystemTime>, milliseconds>> health_;  // job -> last success, stale after
+  std::shared_ptr<const config::Config> config_;
+  std::string config_path_;
+  asio::signal_set signals_;
+  asio::steady_timer bootstrap_timer_;
+  asio::steady_timer watchdog_timer_;
+  std::chrono::microseconds watchdog_period_{0};
+  std::map<std::string, std::unique_ptr<Job>> jobs_;
+  asio::thread_pool pool_;
+  std::atomic<bool> stop_flag_{false};
+  bool stopping_ = false;
+  int bootstrap_failures_ = 0;
+  std::mutex exit_mutex_;
+  std::condition_variable exit_cv_;
+  bool pool_done_ = false;
+  // Last member: destroyed first, so its thread stops before what it reads goes away.
+  std::unique_ptr<MetricsServer> metrics_server_;
+};
+
+}  // namespace
+
+int run(const cli::Command& cmd) {
+  auto cfg = load_config(cmd);
+  if (!cfg) return cli::exit_config;
+  try {
+    Daemon daemon(std::move(*cfg), cmd.config_path);
+    return daemon.run();
+  } catch (const std::exception& e) {
+    // Start-up failures only (the metrics address taken, ...); runs never throw this far.
+    log::error("daemon failed", {{"error", e.what()}});
+    return cli::exit_failure;
+  }
+}
+
+}  // namespace mdesync::commands

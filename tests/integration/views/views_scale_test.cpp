@@ -1,0 +1,173 @@
+// The views on generated data: each typical dashboard query is answered from its
+// index, not a scan of the inventory. The suite generates 200,000 inventory rows;
+// MDESYNC_VIEWS_ROWS=10000000 runs the same checks at 10 million and prints the
+// timings (no timing is asserted: shared CI machines vary too much).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <pqxx/pqxx>
+
+#include "store/connection.hpp"
+#include "store/migrations.hpp"
+#include "support/test_database.hpp"
+
+namespace mdesync::store {
+namespace {
+
+using testing::database_url;
+using testing::TempSchema;
+
+long long rows_wanted() {
+  const char* v = std::getenv("MDESYNC_VIEWS_ROWS");
+  return v != nullptr && *v != '\0' ? std::atoll(v) : 200000;
+}
+
+// Fills the schema: devices of 100 CPE products each (1,000 products, up to 4 versions
+// each, a third vulnerable, one in ten with end-of-support data), a fifth as many
+// non-CPE rows, a sync state and change events spread over a year.
+void generate(pqxx::connection_base& conn, const std::string& s, long long rows) {
+  pqxx::nontransaction tx(conn);
+  const std::string devices = std::to_string(std::max(1LL, rows / 100));
+  tx.exec("SET maintenance_work_mem = '256MB'");
+  tx.exec(
+      "INSERT INTO " + s + ".software_inventory (tenant, device_id, rbac_group_name, device_name, os_platform,"
+      " software_vendor, software_name, software_version, number_of_weaknesses, end_of_support_status,"
+      " end_of_support_date, software_first_seen_timestamp)\n"
+      "SELECT 'contoso', 'dev-' || d, 'group-' || (d % 20), 'DEVICE-' || d, 'Windows11', 'vendor' || (p % 50),"
+      " 'product' || p, (p % 7 + 1) || '.' || ((d / 7 + p) % 4) || '.' || (p % 13),"
+      " CASE WHEN (p + (d / 7 + p) % 4) % 3 = 0 THEN (p * 7 + d) % 40 + 1 ELSE 0 END,"
+      " CASE WHEN p % 10 = 0 THEN CASE WHEN p % 20 = 0 THEN 'EOS Version' ELSE 'Upcoming EOS Version' END END,"
+      " CASE WHEN p % 10 = 0 THEN now() + ((p % 400) - 200) * interval '1 day' END,"
+      " now() - (d % 300) * interval '1 day'\n"
+      "FROM generate_series(1, " + devices + ") AS d, generate_series(1, 100) AS i,"
+      " LATERAL (SELECT i * 7 + d % 293 AS p) AS x");
+  tx.exec(
+      "INSERT INTO " + s + ".noncpe_software_inventory (tenant, device_id, rbac_group_id, rbac_group_name,"
+      " device_name, os_platform, software_vendor, software_name, software_version, software_last_seen_timestamp)\n"
+      "SELECT 'contoso', 'dev-' || d, d % 20, 'group-' || (d % 20), 'DEVICE-' || d, 'Windows11',"
+      " 'nvendor' || (p % 30), 'tool' || p, '1.' || (d % 5), now() - (d % 30) * interval '1 day'\n"
+      "FROM generate_series(1, " + devices + ") AS d, generate_series(1, 20) AS i,"
+      " LATERAL (SELECT i * 11 + d % 97 AS p) AS x");
+  tx.exec("INSERT INTO " + s + ".sync_state (tenant, dataset, watermark, last_full_at, last_incremental_at)"
+          " VALUES ('contoso', 'cpe', now(), now() - interval '1 day', now()),"
+          " ('contoso', 'noncpe', now(), now() - interval '1 day', now())");
+  tx.exec("INSERT INTO " + s + ".sync_runs (tenant, dataset, mode, started_at, finished_at, status)"
+          " SELECT 'contoso', CASE WHEN n % 2 = 0 THEN 'cpe' ELSE 'noncpe' END, 'incremental',"
+          " now() - n * interval '15 minutes', now() - n * interval '15 minutes' + interval '10 seconds',"
+          " CASE WHEN n % 50 = 0 THEN 'failed' ELSE 'succeeded' END FROM generate_series(1, 20000) AS n");
+  tx.exec("INSERT INTO " + s + ".software_changes (tenant, dataset, device_id, device_name, software_vendor,"
+          " software_name, old_version, new_version, change, observed_at, run_id)"
+          " SELECT 'contoso', 'cpe', 'dev-' || (n % " + devices + " + 1), 'DEVICE-' || (n % " + devices + " + 1),"
+          " 'vendor' || (n % 50), 'product' || (n % 1000), '1.0', '1.1', 'upgraded',"
+          " now() - (n % 365) * interval '1 day', n % 20000 FROM generate_series(1, " +
+          std::to_string(std::max(1000LL, rows / 100)) + ") AS n");
+  tx.exec("VACUUM ANALYZE " + s + ".software_inventory");
+  tx.exec("VACUUM ANALYZE " + s + ".noncpe_software_inventory");
+  tx.exec("VACUUM ANALYZE " + s + ".software_changes");
+  tx.exec("VACUUM ANALYZE " + s + ".sync_runs");
+  tx.exec("VACUUM ANALYZE " + s + ".sync_state");
+}
+
+class ViewsAtScale : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    schema = new TempSchema("scale");
+    conn = new Connection(database_url());
+    migrate(*conn, schema->name());
+    s = "\"" + schema->name() + "\"";  // TempSchema names hold no quotes
+    const auto rows = rows_wanted();
+    const auto t0 = std::chrono::steady_clock::now();
+    generate(*conn, s, rows);
+    pqxx::nontransaction tx(*conn);
+    std::cout << "[ views ] generated " << rows << " CPE rows in "
+              << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count()
+              << " s; " << tx.exec1("SELECT pg_size_pretty(pg_total_relation_size('" + s +
+                                    ".software_inventory'))")[0].as<std::string>()
+              << " with indexes\n";
+  }
+  static void TearDownTestSuite() {
+    delete conn;
+    delete schema;
+  }
+
+  // EXPLAIN ANALYZE of a query: prints the plan's verdict and time, returns the plan text.
+  std::string explain(const std::string& what, const std::string& sql) {
+    pqxx::nontransaction tx(*conn);
+    std::string plan;
+    for (const auto& row : tx.exec("EXPLAIN (ANALYZE, BUFFERS) " + sql)) plan += row[0].as<std::string>() + "\n";
+    const auto at = plan.find("Execution Time:");
+    std::cout << "[ views ] " << what << ": " << plan.substr(at, plan.find('\n', at) - at) << "\n";
+    if (std::getenv("MDESYNC_VIEWS_PLANS") != nullptr) std::cout << plan;
+    return plan;
+  }
+
+  static void expect_no_inventory_scan(const std::string& plan) {
+    EXPECT_EQ(plan.find("Seq Scan on software_inventory"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Seq Scan on noncpe_software_inventory"), std::string::npos) << plan;
+  }
+
+  static TempSchema* schema;
+  static Connection* conn;
+  static std::string s;
+};
+
+TempSchema* ViewsAtScale::schema = nullptr;
+Connection* ViewsAtScale::conn = nullptr;
+std::string ViewsAtScale::s;
+
+TEST_F(ViewsAtScale, InventoryCurrentFindsASoftwareByIndexInBothDataSets) {
+  const auto plan = explain("inventory_current by software",
+                            "SELECT device_name, software_version FROM " + s +
+                                ".inventory_current WHERE software_name IN ('product70', 'tool50')");
+  expect_no_inventory_scan(plan);
+  EXPECT_NE(plan.find("software_inventory_current_by_software"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("noncpe_software_inventory_current_by_software"), std::string::npos) << plan;
+  expect_no_inventory_scan(explain("inventory_current of one device",
+                                   "SELECT * FROM " + s +
+                                       ".inventory_current WHERE tenant = 'contoso' AND device_id = 'dev-42'"));
+}
+
+TEST_F(ViewsAtScale, SoftwareCatalogOfOneSoftwareUsesTheIndex) {
+  const auto plan = explain("software_catalog of one software",
+                            "SELECT * FROM " + s + ".software_catalog WHERE software_name = 'product70'"
+                            " ORDER BY version_rank");
+  expect_no_inventory_scan(plan);
+  EXPECT_NE(plan.find("Index Only Scan using software_inventory_current_by_software"), std::string::npos) << plan;
+  explain("software_catalog, all of it (dashboard table)",
+          "SELECT count(*), sum(devices) FROM " + s + ".software_catalog");
+}
+
+TEST_F(ViewsAtScale, EndOfSupportExposureReadsOnlyItsPartialIndex) {
+  const auto plan = explain("end_of_support_exposure next 30 days",
+                            "SELECT software_name, count(*) FROM " + s +
+                                ".end_of_support_exposure WHERE end_of_support_date BETWEEN now() AND now() + "
+                                "interval '30 days' GROUP BY 1");
+  expect_no_inventory_scan(plan);
+  EXPECT_NE(plan.find("software_inventory_end_of_support"), std::string::npos) << plan;
+  // All of it: a tenth of the rows, spread over every page; a scan may rightly win.
+  explain("end_of_support_exposure, all past, per group",
+          "SELECT rbac_group_name, count(*) FROM " + s + ".end_of_support_exposure WHERE exposure = 'past' GROUP BY 1");
+}
+
+TEST_F(ViewsAtScale, DeviceWeaknessesReadsOnlyVulnerableRowsFromItsIndex) {
+  const auto one = explain("device_weaknesses of one device",
+                           "SELECT * FROM " + s + ".device_weaknesses WHERE tenant = 'contoso' AND device_id = 'dev-42'");
+  expect_no_inventory_scan(one);
+  EXPECT_NE(one.find("software_inventory_vulnerable_by_device"), std::string::npos) << one;
+  const auto top = explain("device_weaknesses top 10",
+                           "SELECT * FROM " + s + ".device_weaknesses ORDER BY weaknesses DESC LIMIT 10");
+  expect_no_inventory_scan(top);
+}
+
+TEST_F(ViewsAtScale, SyncFreshnessAndRecentChangesAreIndexed) {
+  const auto fresh = explain("sync_freshness", "SELECT * FROM " + s + ".sync_freshness");
+  EXPECT_NE(fresh.find("sync_runs_tenant_dataset_started"), std::string::npos) << fresh;
+  const auto week = explain("software_changes of the last 7 days",
+                            "SELECT * FROM " + s + ".software_changes WHERE observed_at > now() - interval '7 days'");
+  EXPECT_NE(week.find("software_changes_observed"), std::string::npos) << week;
+}
+
+}  // namespace
+}  // namespace mdesync::store
