@@ -35,7 +35,8 @@ ConfigOptions export_config(const TempSchema& schema) {
 
 TEST(ExportSync, AFullSnapshotEqualsTheTruthFieldByField) {
   TempSchema schema("export");
-  FakeApi api({"--export-files", "4"}, 80);
+  // CRLF line ends, as some exports have them.
+  FakeApi api({"--export-files", "4", "--export-crlf"}, 80);
   TempDir dir;
   const auto config = write_config(dir, api, export_config(schema));
   const auto r = run_mdesync(config, {"sync"});
