@@ -21,6 +21,13 @@ std::string page_stage_name(model::Dataset ds) {
   return std::string("pg_temp.") + quote_identifier("mdesync_page_" + std::string(model::spec(ds).name));
 }
 
+// Below this many new rows a table's statistics matter little either way.
+constexpr std::uint64_t analyze_min_rows = 10'000;
+
+bool needs_statistics(pqxx::work& tx, const std::string& table) {
+  return tx.exec1("SELECT reltuples < 0 FROM pg_class WHERE oid = " + tx.quote(table) + "::regclass")[0].as<bool>();
+}
+
 }  // namespace
 
 const char* to_string(RunMode m) { return m == RunMode::full ? "full" : "incremental"; }
@@ -225,6 +232,10 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   SnapshotResult result;
   pqxx::work tx(*conn_);
   tx.exec("ANALYZE " + stage);
+  // Without statistics (a table never analyzed, e.g. a full sync right after the
+  // first load, before autovacuum got to it) the planner expects one row and runs
+  // the anti joins below as nested loops over the whole stage: quadratic time.
+  if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
   result.active_before =
       tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
           .as<std::uint64_t>();
@@ -260,6 +271,9 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
                    tenant, dataset);
   }
   tx.exec("DROP TABLE " + stage);
+  // The table grew by more than half: refresh its statistics now rather than
+  // leave the next sync's plans to stale ones.
+  if (result.upserted > result.active_before / 2 + analyze_min_rows) tx.exec("ANALYZE " + tgt);
   tx.commit();
   return result;
 }
