@@ -32,15 +32,15 @@
 #endif
 
 #include "api/defender_client.hpp"
-#include "auth/token_source.hpp"
 #include "core/log.hpp"
+#include "api/client_options.hpp"
 #include "daemon/metrics_server.hpp"
+#include "daemon/tenant_session.hpp"
 #include "metrics/names.hpp"
 #include "metrics/registry.hpp"
 #include "core/timestamp.hpp"
 #include "daemon/commands.hpp"
 #include "http/client.hpp"
-#include "ratelimit/quota_limiter.hpp"
 #include "schedule/planner.hpp"
 #include "schedule/pull.hpp"
 #include "store/migrations.hpp"
@@ -73,20 +73,12 @@ void notify(const std::string& state) {
 #endif
 }
 
-// What one tenant's runs share: its token cache and its quota windows.
-struct TenantShared {
-  config::TenantOptions options;
-  std::unique_ptr<http::Client> token_http;  // used only under TokenSource's mutex
-  std::unique_ptr<auth::TokenSource> tokens;
-  std::unique_ptr<ratelimit::QuotaLimiter> quota;
-};
-
 struct Job {
   Job(asio::io_context& io, std::string t, model::Dataset d) : tenant(std::move(t)), dataset(d), timer(io) {}
   std::string tenant;
   model::Dataset dataset;
   asio::steady_timer timer;
-  std::shared_ptr<TenantShared> shared;
+  std::shared_ptr<TenantSession> shared;  // the tenant's token cache and quota, shared by its jobs
   bool running = false;
   bool retired = false;  // its tenant left the config
   int failures = 0;
@@ -222,9 +214,9 @@ class Daemon {
   void apply_tenants(const config::Config& cfg) {
     std::set<std::string> wanted;
     for (const auto& tenant : cfg.tenants) {
-      std::shared_ptr<TenantShared> shared;
+      std::shared_ptr<TenantSession> shared;
       try {
-        shared = make_shared_for(cfg, tenant);
+        shared = std::make_shared<TenantSession>(cfg, tenant, RealClock::instance());
       } catch (const std::exception& e) {
         // One tenant's broken credentials never hold up the others.
         log::error("tenant disabled", {{"tenant", tenant.name}, {"error", e.what()}});
@@ -257,22 +249,6 @@ class Daemon {
         it = jobs_.erase(it);
       }
     }
-  }
-
-  static std::shared_ptr<TenantShared> make_shared_for(const config::Config& cfg, const config::TenantOptions& t) {
-    auto s = std::make_shared<TenantShared>();
-    s->options = t;
-    http::ClientOptions http_options;
-    http_options.ca_file = cfg.http.ca_file;
-    http_options.timeout = cfg.http.timeout;
-    s->token_http = std::make_unique<http::Client>(http_options);
-    std::string secret;
-    if (t.secret.kind != config::SecretKind::certificate) secret = config::read_client_secret(t);
-    s->tokens = std::make_unique<auth::TokenSource>(s->options, *s->token_http, RealClock::instance(), std::move(secret));
-    s->quota = std::make_unique<ratelimit::QuotaLimiter>(
-        ratelimit::Quota{cfg.limits.json_per_minute, cfg.limits.json_per_hour},
-        ratelimit::Quota{cfg.limits.export_per_minute, cfg.limits.export_per_hour}, RealClock::instance());
-    return s;
   }
 
   // Reads sync_state (on a worker: the database may be slow or down) and
@@ -349,32 +325,30 @@ class Daemon {
     });
   }
 
-  RunResult execute(const config::Config& cfg, TenantShared& shared, model::Dataset ds, store::RunMode mode) {
+  RunResult execute(const config::Config& cfg, TenantSession& shared, model::Dataset ds, store::RunMode mode) {
     RunResult result;
     try {
       // A connection per run: a restarted database costs one failed run, not a stuck daemon.
       store::SyncStore store(cfg.database.url, cfg.database.schema);
-      http::ClientOptions http_options;
-      http_options.ca_file = cfg.http.ca_file;
-      http_options.timeout = cfg.http.timeout;
-      http::Client http(http_options);
-      api::DefenderClient api(shared.options, http, *shared.tokens, *shared.quota, RealClock::instance());
-      schedule::PullContext ctx{cfg, shared.options, api, store, RealClock::instance(), &stop_flag_};
+      // HTTP clients are per thread; the tenant's tokens and quota are shared.
+      http::Client http(api::client_options(cfg.http));
+      api::DefenderClient api(shared.options(), http, shared.tokens(), shared.quota(), RealClock::instance());
+      schedule::PullContext ctx{cfg, shared.options(), api, store, RealClock::instance(), &stop_flag_};
       result.outcome = schedule::run_pull(ctx, {ds, mode, false});
       record_api_metrics(shared, api.stats());
-      result.state = store.state(shared.options.name, ds);
+      result.state = store.state(shared.options().name, ds);
     } catch (const std::exception& e) {
       result.error = e.what();
       result.outcome.status = store::RunStatus::failed;
       result.outcome.error = e.what();
-      log::error("pull failed to start", {{"tenant", shared.options.name}, {"dataset", model::spec(ds).name},
+      log::error("pull failed to start", {{"tenant", shared.options().name}, {"dataset", model::spec(ds).name},
                                           {"error", e.what()}});
     }
     return result;
   }
 
-  void record_api_metrics(TenantShared& shared, const api::CallStats& stats) {
-    const std::string& tenant = shared.options.name;
+  void record_api_metrics(TenantSession& shared, const api::CallStats& stats) {
+    const std::string& tenant = shared.options().name;
     for (const auto& [key, count] : stats.by_status)
       registry_.add(metrics::names::api_requests,
                     {{"tenant", tenant}, {"endpoint", key.first}, {"status", std::to_string(key.second)}},
@@ -385,7 +359,7 @@ class Daemon {
         registry_.set(metrics::names::quota_remaining,
                       {{"tenant", tenant}, {"family", ratelimit::to_string(family)},
                        {"window", window.count() == 60 ? "minute" : "hour"}},
-                      shared.quota->remaining(family, window));
+                      shared.quota().remaining(family, window));
   }
 
   void record_run_metrics(const Job& job, const schedule::PullOutcome& out) {

@@ -1,6 +1,8 @@
 #pragma once
-// Everything one tenant needs to talk to the API: HTTP client, token source,
-// quota limiter and the typed API client, built from the config.
+// Everything one tenant needs to talk to the API, built from the config: its
+// token cache and quota windows, shared by all of the tenant's work, and an API
+// client for single-threaded callers (sync, check). The daemon builds one API
+// client per run on top of tokens() and quota(), since HTTP clients are per thread.
 #include <memory>
 #include <string>
 
@@ -19,13 +21,17 @@ class TenantSession {
   TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock,
                 api::RetryPolicy retry = {});
 
-  api::DefenderClient& api() { return *api_; }
+  const config::TenantOptions& options() const { return options_; }
   auth::TokenSource& tokens() { return *tokens_; }
+  ratelimit::QuotaLimiter& quota() { return *quota_; }
+  api::DefenderClient& api() { return *api_; }
 
  private:
-  std::unique_ptr<http::Client> http_;
+  config::TenantOptions options_;
+  std::unique_ptr<http::Client> token_http_;  // used only under TokenSource's mutex
   std::unique_ptr<auth::TokenSource> tokens_;
   std::unique_ptr<ratelimit::QuotaLimiter> quota_;
+  std::unique_ptr<http::Client> api_http_;
   std::unique_ptr<api::DefenderClient> api_;
 };
 

@@ -67,8 +67,8 @@ std::string DefenderClient::export_url(model::Dataset ds, int sas_valid_hours) c
          std::to_string(sas_valid_hours);
 }
 
-void DefenderClient::check_origin(const std::string& url) const {
-  const auto origin = http::Url::parse(url).origin();
+void DefenderClient::check_origin(const http::Url& url) const {
+  const auto origin = url.origin();
   if (origin != api_origin_) {
     throw Error(ErrorKind::config, "tenant " + tenant_.name + ": refusing to follow a link to " + origin +
                                        ", which is not the API host " + api_origin_ +
@@ -77,9 +77,10 @@ void DefenderClient::check_origin(const std::string& url) const {
 }
 
 http::Response DefenderClient::get(const std::string& url, ratelimit::Family family) {
-  check_origin(url);
+  const http::Url parsed = http::Url::parse(url);
+  check_origin(parsed);
   const std::string where = log::redact_url(url);
-  const std::string endpoint = http::Url::parse(url).target.substr(0, http::Url::parse(url).target.find('?'));
+  const std::string endpoint = parsed.target.substr(0, parsed.target.find('?'));
   ratelimit::Backoff backoff(retry_.backoff_base, retry_.backoff_cap, std::random_device{}());
   int attempts = 0;
   int throttled = 0;

@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "http/transport.hpp"
+#include "http/url.hpp"
 #include "model/dataset.hpp"
 #include "ratelimit/quota_limiter.hpp"
 
@@ -59,7 +60,7 @@ class DefenderClient {
   const std::string& tenant_name() const { return tenant_.name; }
 
  private:
-  void check_origin(const std::string& url) const;
+  void check_origin(const http::Url& url) const;
 
   const config::TenantOptions& tenant_;
   http::Transport& transport_;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/client_options.hpp"
 #include "api/file_download.hpp"
 #include "codec/gzip.hpp"
 #include "core/error.hpp"
@@ -117,10 +118,7 @@ class ExportPull {
 
   void worker() {
     try {
-      http::ClientOptions http_options;
-      http_options.ca_file = ctx_.config.http.ca_file;
-      http_options.timeout = ctx_.config.http.timeout;
-      http::Client http(http_options);
+      http::Client http(api::client_options(ctx_.config.http));
       store::SnapshotFileWriter writer(ctx_.config.database.url, ctx_.config.database.schema, ctx_.tenant.name, ds_,
                                        ctx_.store.snapshot_stage(ctx_.tenant.name, ds_));
       parse::RecordEncoder encoder(ds_, ctx_.tenant.name);

@@ -1,0 +1,10 @@
+#pragma once
+#include "config/config.hpp"
+#include "http/client.hpp"
+
+namespace mdesync::api {
+
+// The HTTP client settings the config's http section asks for.
+http::ClientOptions client_options(const config::HttpOptions& http);
+
+}  // namespace mdesync::api
