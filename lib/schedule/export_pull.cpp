@@ -120,7 +120,8 @@ class ExportPull {
     try {
       http::Client http(api::client_options(ctx_.config.http));
       store::SnapshotFileWriter writer(ctx_.config.database.url, ctx_.config.database.schema, ctx_.tenant.name, ds_,
-                                       ctx_.store.snapshot_stage(ctx_.tenant.name, ds_));
+                                       ctx_.store.snapshot_stage(ctx_.tenant.name, ds_),
+                                       ctx_.store.snapshot_known_rows(ctx_.tenant.name, ds_));
       parse::RecordEncoder encoder(ds_, ctx_.tenant.name);
       for (;;) {
         const std::size_t index = next_.fetch_add(1);

@@ -32,13 +32,19 @@ std::string key_match(const model::DatasetSpec& spec, const char* a, const char*
 std::string staging_columns(const model::DatasetSpec& spec) {
   std::string out = "tenant text";
   for (const auto& c : spec.columns) out += ", " + std::string(c.sql_name) + " " + sql_type(c.type);
-  return out;
+  return out + ", row_digest uuid";
 }
 
 std::string copy_columns(const model::DatasetSpec& spec) {
   std::string out = "tenant";
   for (const auto& c : spec.columns) out += ", " + std::string(c.sql_name);
-  return out;
+  return out + ", row_digest";
+}
+
+std::string full_row(const model::DatasetSpec& spec, const char* alias) {
+  for (const auto& c : spec.columns)
+    if (c.key) return std::string(alias) + "." + std::string(c.sql_name) + " IS NOT NULL";
+  return "true";
 }
 
 std::string copy_from_stdin(const std::string& table, const model::DatasetSpec& spec) {
@@ -55,19 +61,39 @@ std::string upsert(const std::string& target, const std::string& stage, const mo
     old_values += "t." + n + ", ";
     new_values += "excluded." + n + ", ";
   }
+  const std::string changed =
+      "(" + old_values + "t.removed_at IS NULL) IS DISTINCT FROM (" + new_values + "true)";
+  // A row stored without a digest (before migration 0004) gets one once, without
+  // counting as changed; after that, unchanged snapshot rows are never sent.
   return "INSERT INTO " + target + " AS t (" + cols + ", first_synced_at, last_changed_at, removed_at)\n"
          "SELECT DISTINCT ON (" + key_columns(spec, "") + ") " + cols + ", now(), now(), NULL::timestamptz\n"
-         "FROM " + stage + "\n"
+         "FROM " + stage + " AS s WHERE " + full_row(spec, "s") + "\n"
          "ORDER BY " + key_columns(spec, "") + ", ord DESC\n"
          "ON CONFLICT (" + key_columns(spec, "") + ") DO UPDATE SET " + set +
-         "last_changed_at = now(), removed_at = NULL\n"
-         "WHERE (" + old_values + "t.removed_at IS NULL) IS DISTINCT FROM (" + new_values + "true)";
+         "row_digest = excluded.row_digest,\n"
+         "last_changed_at = CASE WHEN " + changed + " THEN now() ELSE t.last_changed_at END, removed_at = NULL\n"
+         "WHERE " + changed + " OR t.row_digest IS NULL";
 }
 
-std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec) {
+namespace {
+
+// Rows of tenant $1 that the snapshot no longer lists. With `unseen` (the digests
+// of known rows the snapshot did not repeat unchanged), only those rows and rows
+// without a digest need the key lookup in the stage.
+std::string removal_candidates(const std::string& stage, const model::DatasetSpec& spec, const std::string& unseen) {
+  return "t.tenant = $1 AND t.removed_at IS NULL\n" +
+         (unseen.empty() ? std::string()
+                         : "AND (t.row_digest IS NULL OR t.row_digest IN (SELECT row_digest FROM " + unseen + "))\n") +
+         "AND NOT EXISTS (SELECT 1 FROM " + stage + " AS s WHERE " + full_row(spec, "s") + " AND " +
+         key_match(spec, "s", "t") + ")";
+}
+
+}  // namespace
+
+std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                         const std::string& unseen) {
   return "UPDATE " + target + " AS t SET removed_at = $2, last_changed_at = now()\n"
-         "WHERE t.tenant = $1 AND t.removed_at IS NULL\n"
-         "AND NOT EXISTS (SELECT 1 FROM " + stage + " AS s WHERE " + key_match(spec, "s", "t") + ")";
+         "WHERE " + removal_candidates(stage, spec, unseen);
 }
 
 namespace {
@@ -126,15 +152,20 @@ std::string upsert_recording_changes(const std::string& target, const std::strin
 }
 
 std::string apply_snapshot_recording_changes(const std::string& target, const std::string& stage,
-                                             const model::DatasetSpec& spec, const ChangeLog& log) {
-  return recording_changes(target, stage, spec, log, mark_removed(target, stage, spec), "$3");
+                                             const model::DatasetSpec& spec, const ChangeLog& log,
+                                             const std::string& unseen) {
+  return recording_changes(target, stage, spec, log, mark_removed(target, stage, spec, unseen), "$3");
 }
 
 std::string count_removal_candidates(const std::string& target, const std::string& stage,
-                                     const model::DatasetSpec& spec) {
-  return "SELECT count(*) FROM " + target + " AS t\n"
-         "WHERE t.tenant = $1 AND t.removed_at IS NULL\n"
-         "AND NOT EXISTS (SELECT 1 FROM " + stage + " AS s WHERE " + key_match(spec, "s", "t") + ")";
+                                     const model::DatasetSpec& spec, const std::string& unseen) {
+  return "SELECT count(*) FROM " + target + " AS t\nWHERE " + removal_candidates(stage, spec, unseen);
+}
+
+std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec) {
+  const std::string cols = copy_columns(spec);
+  return "INSERT INTO " + target + " (" + cols + ", first_synced_at, last_changed_at, removed_at)\n"
+         "SELECT " + cols + ", now(), now(), NULL::timestamptz FROM " + stage + " AS s WHERE " + full_row(spec, "s");
 }
 
 }  // namespace mdesync::store::sql

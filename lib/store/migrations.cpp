@@ -21,7 +21,10 @@ MigrationResult migrate(pqxx::connection_base& conn, const std::string& schema) 
   // One lock for every instance and schema: migrations are rare and quick.
   tx.exec("SELECT pg_advisory_xact_lock(hashtext('mdesync.migrate'), hashtext(" + tx.quote(schema) + "))");
   const std::string quoted = quote_identifier(schema);
-  tx.exec("CREATE SCHEMA IF NOT EXISTS " + quoted);
+  // Even CREATE SCHEMA IF NOT EXISTS needs CREATE on the database; a role that
+  // only owns its (existing) schema must be able to migrate it.
+  if (!tx.exec_params1("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema)[0].as<bool>())
+    tx.exec("CREATE SCHEMA " + quoted);
   tx.exec("SET LOCAL search_path TO " + quoted);
   tx.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -6,6 +6,7 @@
 #include "core/timestamp.hpp"
 #include "store/connection.hpp"
 #include "store/copy_in.hpp"
+#include "store/digest_lines.hpp"
 #include "store/identifiers.hpp"
 #include "store/merge_sql.hpp"
 
@@ -17,14 +18,19 @@ struct SnapshotFileWriter::Impl {
   model::Dataset ds;
   std::unique_ptr<pqxx::work> tx;
   std::unique_ptr<CopyIn> copy;
+  LineDigester digester;
+  std::string digested;
 
-  Impl(const std::string& url, std::string s, std::string t, model::Dataset d, std::string st)
-      : conn(url), schema(std::move(s)), tenant(std::move(t)), stage(std::move(st)), ds(d) {}
+  Impl(const std::string& url, std::string s, std::string t, model::Dataset d, std::string st,
+       std::shared_ptr<KnownRows> known)
+      : conn(url), schema(std::move(s)), tenant(std::move(t)), stage(std::move(st)), ds(d),
+        digester(d, std::move(known)) {}
 };
 
 SnapshotFileWriter::SnapshotFileWriter(const std::string& database_url, std::string schema, std::string tenant,
-                                       model::Dataset ds, std::string stage_table)
-    : impl_(std::make_unique<Impl>(database_url, std::move(schema), std::move(tenant), ds, std::move(stage_table))) {
+                                       model::Dataset ds, std::string stage_table, std::shared_ptr<KnownRows> known)
+    : impl_(std::make_unique<Impl>(database_url, std::move(schema), std::move(tenant), ds, std::move(stage_table),
+                                   std::move(known))) {
   pqxx::nontransaction tx(impl_->conn);
   tx.exec("SET application_name = 'mdesync download'");
 }
@@ -37,7 +43,11 @@ void SnapshotFileWriter::begin() {
   impl_->copy = std::make_unique<CopyIn>(impl_->conn, sql::copy_from_stdin(impl_->stage, model::spec(impl_->ds)));
 }
 
-void SnapshotFileWriter::write(std::string_view copy_text) { impl_->copy->write(copy_text); }
+void SnapshotFileWriter::write(std::string_view copy_text) {
+  impl_->digested.clear();
+  impl_->digester.process(copy_text, impl_->digested);
+  impl_->copy->write(impl_->digested);
+}
 
 void SnapshotFileWriter::commit(const std::string& file, SystemTime generated, std::uint64_t rows,
                                 std::uint64_t rejected) {

@@ -9,13 +9,15 @@
 
 #include "core/clock.hpp"
 #include "model/dataset.hpp"
+#include "store/known_rows.hpp"
 
 namespace mdesync::store {
 
 class SnapshotFileWriter {
  public:
+  // `known`: the snapshot's known rows (SyncStore::snapshot_known_rows), or null.
   SnapshotFileWriter(const std::string& database_url, std::string schema, std::string tenant, model::Dataset ds,
-                     std::string stage_table);
+                     std::string stage_table, std::shared_ptr<KnownRows> known);
   ~SnapshotFileWriter();
   SnapshotFileWriter(const SnapshotFileWriter&) = delete;
   SnapshotFileWriter& operator=(const SnapshotFileWriter&) = delete;

@@ -1,11 +1,17 @@
 #include "store/sync_store.hpp"
 
 #include <pqxx/nontransaction>
+#include <pqxx/except>
 #include <pqxx/result>
+#include <pqxx/subtransaction>
 #include <pqxx/transaction>
+
+#include <vector>
 
 #include "core/timestamp.hpp"
 #include "store/copy_in.hpp"
+#include "store/copy_out.hpp"
+#include "store/digest_lines.hpp"
 #include "store/identifiers.hpp"
 #include "store/merge_sql.hpp"
 
@@ -27,6 +33,17 @@ constexpr std::uint64_t analyze_min_rows = 10'000;
 bool needs_statistics(pqxx::work& tx, const std::string& table) {
   return tx.exec1("SELECT reltuples < 0 FROM pg_class WHERE oid = " + tx.quote(table) + "::regclass")[0].as<bool>();
 }
+
+std::string tenant_dataset(const std::string& tenant, model::Dataset ds) {
+  return tenant + "/" + std::string(model::spec(ds).name);
+}
+
+constexpr const char* unseen_table = "pg_temp.mdesync_unseen";
+
+// An index of the target table and how to build it again.
+struct IndexDefinition {
+  std::string drop, create;
+};
 
 }  // namespace
 
@@ -179,30 +196,87 @@ void SyncStore::ensure_page_stage(model::Dataset ds) {
   ready = true;
 }
 
+struct SyncStore::OpenPage {
+  std::string tenant;
+  model::Dataset ds;
+  RunMode mode;
+  std::string stage;
+  pqxx::work tx;
+  std::unique_ptr<CopyIn> copy;
+  LineDigester digester;
+  std::string digested;
+  bool wrote = false;
+
+  OpenPage(Connection& conn, std::string t, model::Dataset d, RunMode m, std::string st,
+           std::shared_ptr<KnownRows> known)
+      : tenant(std::move(t)), ds(d), mode(m), stage(std::move(st)), tx(conn), digester(d, std::move(known)) {}
+};
+
+void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode mode) {
+  abort_page();
+  if (mode == RunMode::incremental) ensure_page_stage(ds);
+  const std::string stage = mode == RunMode::incremental ? page_stage_name(ds) : snapshot_stage(tenant, ds);
+  page_ = std::make_unique<OpenPage>(*conn_, tenant, ds, mode, stage,
+                                     mode == RunMode::full ? snapshot_known_rows(tenant, ds) : nullptr);
+}
+
+void SyncStore::write_page(std::string_view copy_text) {
+  if (copy_text.empty()) return;
+  auto& p = *page_;
+  // COPY starts with the first row: a page without rows costs no COPY round trip.
+  if (!p.copy) p.copy = std::make_unique<CopyIn>(*conn_, sql::copy_from_stdin(p.stage, model::spec(p.ds)));
+  p.digested.clear();
+  p.digester.process(copy_text, p.digested);
+  p.copy->write(p.digested);
+  p.wrote = true;
+}
+
+std::uint64_t SyncStore::close_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
+  auto& p = *page_;
+  std::uint64_t upserted = 0;
+  if (p.copy) {
+    p.copy->finish();
+    p.copy.reset();
+  }
+  if (p.wrote && p.mode == RunMode::incremental) {
+    const auto& spec = model::spec(p.ds);
+    if (has_baseline(p.tx, p.tenant, p.ds)) {
+      const std::string run = run_id ? std::to_string(*run_id) : std::string();
+      upserted = p.tx.exec_params1(sql::upsert_recording_changes(target(p.ds), p.stage, spec, change_log()),
+                                   run_id ? run.c_str() : nullptr)[0]
+                     .as<std::uint64_t>();
+    } else {
+      upserted = p.tx.exec(sql::upsert(target(p.ds), p.stage, spec)).affected_rows();
+    }
+  }
+  if (advance) advance_watermark(p.tx, schema_, p.tenant, p.ds, *advance);
+  p.tx.commit();
+  page_.reset();
+  return upserted;
+}
+
+void SyncStore::abort_page() noexcept {
+  if (!page_) return;
+  try {
+    page_->copy.reset();  // ends an open COPY as failed
+    page_->tx.abort();
+  } catch (const std::exception&) {
+    // A broken connection aborts the transaction on the server anyway.
+  }
+  page_.reset();
+}
+
 std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
                                       const std::optional<WatermarkUpdate>& advance,
                                       std::optional<std::int64_t> run_id) {
-  ensure_page_stage(ds);
-  const auto& spec = model::spec(ds);
-  const std::string stage = page_stage_name(ds);
-  pqxx::work tx(*conn_);
-  std::uint64_t upserted = 0;
-  if (!copy_text.empty()) {
-    CopyIn copy(*conn_, sql::copy_from_stdin(stage, spec));
-    copy.write(copy_text);
-    copy.finish();
-    if (has_baseline(tx, tenant, ds)) {
-      const std::string run = run_id ? std::to_string(*run_id) : std::string();
-      upserted = tx.exec_params1(sql::upsert_recording_changes(target(ds), stage, spec, change_log()),
-                                 run_id ? run.c_str() : nullptr)[0]
-                     .as<std::uint64_t>();
-    } else {
-      upserted = tx.exec(sql::upsert(target(ds), stage, spec)).affected_rows();
-    }
+  open_page(tenant, ds, RunMode::incremental);
+  try {
+    write_page(copy_text);
+    return close_page(advance, run_id);
+  } catch (...) {
+    abort_page();
+    throw;
   }
-  if (advance) advance_watermark(tx, schema_, tenant, ds, *advance);
-  tx.commit();
-  return upserted;
 }
 
 void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
@@ -213,15 +287,92 @@ void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
   tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
           sql::staging_columns(model::spec(ds)) + ")");
   tx.commit();
+  load_known_rows(tenant, ds);
+}
+
+void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
+  const std::string key = tenant_dataset(tenant, ds);
+  known_.erase(key);
+  pqxx::work tx(*conn_);
+  if (!has_baseline(tx, tenant, ds)) return;
+  std::vector<RowDigest> digests;
+  copy_out_lines(*conn_,
+                 "COPY (SELECT row_digest FROM " + target(ds) + " WHERE tenant = " + tx.quote(tenant) +
+                     " AND removed_at IS NULL AND row_digest IS NOT NULL) TO STDOUT",
+                 [&](std::string_view line) {
+                   if (auto d = parse_uuid(line)) digests.push_back(*d);
+                 });
+  tx.commit();
+  known_[key] = std::make_shared<KnownRows>(std::move(digests));
+}
+
+std::shared_ptr<KnownRows> SyncStore::snapshot_known_rows(const std::string& tenant, model::Dataset ds) const {
+  const auto it = known_.find(tenant_dataset(tenant, ds));
+  return it == known_.end() ? nullptr : it->second;
 }
 
 void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text) {
   if (copy_text.empty()) return;
-  pqxx::work tx(*conn_);
-  CopyIn copy(*conn_, sql::copy_from_stdin(snapshot_stage(tenant, ds), model::spec(ds)));
-  copy.write(copy_text);
-  copy.finish();
-  tx.commit();
+  open_page(tenant, ds, RunMode::full);
+  try {
+    write_page(copy_text);
+    close_page(std::nullopt);
+  } catch (...) {
+    abort_page();
+    throw;
+  }
+}
+
+std::uint64_t SyncStore::insert_first_load(pqxx::dbtransaction& tx, const std::string& stage, model::Dataset ds,
+                                           bool& indexes_rebuilt) {
+  const auto& spec = model::spec(ds);
+  const std::string tgt = target(ds);
+  try {
+    pqxx::subtransaction sub(tx, "mdesync_first_load");
+    // The whole table empty (a first install): drop its indexes, insert, and build
+    // them again from sorted data, much cheaper than growing them row by row.
+    // NOWAIT: anyone else on the table (a reader, another tenant's load) just
+    // means the plain insert below.
+    std::vector<IndexDefinition> indexes;
+    bool bulk = sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
+    if (bulk) {
+      try {
+        pqxx::subtransaction lock(sub, "mdesync_lock");
+        lock.exec("LOCK TABLE " + tgt + " IN ACCESS EXCLUSIVE MODE NOWAIT");
+        lock.commit();
+      } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "55P03") throw;
+        bulk = false;
+      }
+    }
+    if (bulk) bulk = sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
+    if (bulk) {
+      for (const auto& row : sub.exec(
+               "SELECT c.conname, pg_get_constraintdef(c.oid), i.indexrelid::regclass::text,"
+               " pg_get_indexdef(i.indexrelid) FROM pg_index i LEFT JOIN pg_constraint c"
+               " ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')"
+               " WHERE i.indrelid = " + sub.quote(tgt) + "::regclass ORDER BY c.conname IS NULL")) {
+        if (!row[0].is_null()) {
+          const std::string name = quote_identifier(row[0].as<std::string>());
+          indexes.push_back({"ALTER TABLE " + tgt + " DROP CONSTRAINT " + name,
+                             "ALTER TABLE " + tgt + " ADD CONSTRAINT " + name + " " + row[1].as<std::string>()});
+        } else {
+          indexes.push_back({"DROP INDEX " + row[2].as<std::string>(), row[3].as<std::string>()});
+        }
+      }
+      sub.exec("SET LOCAL maintenance_work_mem = '256MB'");
+      for (const auto& index : indexes) sub.exec(index.drop);
+    }
+    const std::uint64_t inserted = sub.exec(sql::insert_new_tenant(tgt, stage, spec)).affected_rows();
+    // Constraints first (the primary key catches a key staged twice), then the rest.
+    for (const auto& index : indexes) sub.exec(index.create);
+    sub.commit();
+    indexes_rebuilt = bulk;
+    return inserted;
+  } catch (const pqxx::unique_violation&) {
+    // A key staged twice (in two files, or twice in one): let DISTINCT ON pick the last.
+    return tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+  }
 }
 
 SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o,
@@ -231,35 +382,64 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   const std::string tgt = target(ds);
   SnapshotResult result;
   pqxx::work tx(*conn_);
-  tx.exec("ANALYZE " + stage);
-  // Without statistics (a table never analyzed, e.g. a full sync right after the
-  // first load, before autovacuum got to it) the planner expects one row and runs
-  // the anti joins below as nested loops over the whole stage: quadratic time.
-  if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
-  result.active_before =
-      tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
-          .as<std::uint64_t>();
-  result.removal_candidates =
-      tx.exec_params1(sql::count_removal_candidates(tgt, stage, spec), tenant)[0].as<std::uint64_t>();
+  const bool baseline = has_baseline(tx, tenant, ds);
+  // The tenant's first load (no rows yet) is a plain insert: no plan to get right.
+  result.first_load =
+      !baseline &&
+      !tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt + " WHERE tenant = $1)", tenant)[0].as<bool>();
+  if (!result.first_load) {
+    tx.exec("ANALYZE " + stage);
+    // Without statistics (a table never analyzed, e.g. a full sync right after the
+    // first load, before autovacuum got to it) the planner expects one row and runs
+    // the anti joins below as nested loops over the whole stage: quadratic time.
+    if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
+    result.active_before =
+        tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
+            .as<std::uint64_t>();
+  }
+  // The known rows nobody saw changed or vanished: only they need a key lookup.
+  std::string unseen;
+  if (const auto known = snapshot_known_rows(tenant, ds)) {
+    unseen = unseen_table;
+    tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + unseen_table + " (row_digest uuid) ON COMMIT DROP");
+    const auto digests = known->unseen();
+    result.unchanged = known->size() - digests.size();
+    CopyIn copy(*conn_, std::string("COPY ") + unseen_table + " (row_digest) FROM STDIN");
+    std::string line;
+    for (const auto& d : digests) {
+      line.clear();
+      append_uuid(line, d);
+      line.push_back('\n');
+      copy.write(line);
+    }
+    copy.finish();
+    tx.exec(std::string("ANALYZE ") + unseen_table);
+  }
+  if (!result.first_load)
+    result.removal_candidates =
+        tx.exec_params1(sql::count_removal_candidates(tgt, stage, spec, unseen), tenant)[0].as<std::uint64_t>();
   result.guarded = !o.force && result.active_before > 0 &&
                    static_cast<double>(result.removal_candidates) >
                        o.max_removal_ratio * static_cast<double>(result.active_before);
   const bool remove = !result.guarded && result.removal_candidates > 0;
   const std::string removed_at = format_iso8601_utc(o.removed_at);
-  if (has_baseline(tx, tenant, ds)) {
+  if (baseline) {
     // One statement merges, removes and records the changes, so an upgrade (one
     // version removed, another installed) can be told from a removal plus an install.
     const std::string run = run_id ? std::to_string(*run_id) : std::string();
     const char* run_param = run_id ? run.c_str() : nullptr;
-    const auto r = remove ? tx.exec_params1(sql::apply_snapshot_recording_changes(tgt, stage, spec, change_log()),
+    const auto r = remove ? tx.exec_params1(sql::apply_snapshot_recording_changes(tgt, stage, spec, change_log(), unseen),
                                             tenant, removed_at, run_param)
                           : tx.exec_params1(sql::upsert_recording_changes(tgt, stage, spec, change_log()), run_param);
     result.upserted = r[0].as<std::uint64_t>();
     result.removed = r[1].as<std::uint64_t>();
     result.changes = r[2].as<std::uint64_t>();
   } else {
-    result.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
-    if (remove) result.removed = tx.exec_params(sql::mark_removed(tgt, stage, spec), tenant, removed_at).affected_rows();
+    result.upserted = result.first_load ? insert_first_load(tx, stage, ds, result.indexes_rebuilt)
+                                        : tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+    if (remove)
+      result.removed =
+          tx.exec_params(sql::mark_removed(tgt, stage, spec, unseen), tenant, removed_at).affected_rows();
   }
   advance_watermark(tx, schema_, tenant, ds, o.advance);
   if (o.snapshot_generated_at) {
@@ -275,10 +455,12 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   // leave the next sync's plans to stale ones.
   if (result.upserted > result.active_before / 2 + analyze_min_rows) tx.exec("ANALYZE " + tgt);
   tx.commit();
+  known_.erase(tenant_dataset(tenant, ds));
   return result;
 }
 
 void SyncStore::discard_snapshot(const std::string& tenant, model::Dataset ds) {
+  known_.erase(tenant_dataset(tenant, ds));
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + snapshot_stage(tenant, ds));
   tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
@@ -300,7 +482,19 @@ std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, mode
         files.insert(row[0].as<std::string>());
     }
   }
-  if (!files.empty()) return files;
+  if (!files.empty()) {
+    // Resuming: the rows staged before the restart were seen already.
+    load_known_rows(tenant, ds);
+    if (const auto known = snapshot_known_rows(tenant, ds)) {
+      pqxx::work tx(*conn_);
+      copy_out_lines(*conn_, "COPY (SELECT row_digest FROM " + snapshot_stage(tenant, ds) + ") TO STDOUT",
+                     [&](std::string_view line) {
+                       if (auto d = parse_uuid(line)) known->mark_seen(*d);
+                     });
+      tx.commit();
+    }
+    return files;
+  }
   // Another snapshot's leftovers (or none): start clean.
   pqxx::work tx(*conn_);
   tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",

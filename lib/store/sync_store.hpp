@@ -3,17 +3,20 @@
 // Invariant: the watermark only moves inside the transaction that commits the
 // rows it covers; a failed pull leaves it where it was.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include <pqxx/dbtransaction>
 #include <pqxx/transaction_base>
 
 #include "core/clock.hpp"
 #include "model/dataset.hpp"
 #include "store/connection.hpp"
+#include "store/known_rows.hpp"
 #include "store/merge_sql.hpp"
 
 namespace mdesync::store {
@@ -64,7 +67,10 @@ struct SnapshotResult {
   std::uint64_t changes = 0;  // rows written to software_changes
   std::uint64_t removal_candidates = 0;
   std::uint64_t active_before = 0;
+  std::uint64_t unchanged = 0;  // rows the snapshot repeated unchanged (never sent in full)
   bool guarded = false;
+  bool first_load = false;      // loaded with the new-tenant fast path
+  bool indexes_rebuilt = false; // ... into an empty table, its indexes built after the rows
 };
 
 // One sync_runs row, as `mdesync status` shows it.
@@ -110,8 +116,21 @@ class SyncStore {
                              const std::optional<WatermarkUpdate>& advance,
                              std::optional<std::int64_t> run_id = std::nullopt);
 
+  // One page streamed while it downloads, in one transaction: open_page, any
+  // number of write_page (COPY text, whole lines), then close_page, or
+  // abort_page to drop everything the page wrote. Incremental pages are upserted
+  // by close_page (with `advance`, the watermark moves in that transaction);
+  // full pages are staged for apply_snapshot. Returns the rows upserted.
+  void open_page(const std::string& tenant, model::Dataset ds, RunMode mode);
+  void write_page(std::string_view copy_text);
+  std::uint64_t close_page(const std::optional<WatermarkUpdate>& advance,
+                           std::optional<std::int64_t> run_id = std::nullopt);
+  void abort_page() noexcept;
+
   // Full: rows are staged (committed, invisible to readers) page by page, then
   // applied in one transaction, so readers see the old state or the new one.
+  // When the tenant already synced, the digests of its current rows are loaded
+  // first (16 bytes a row): staged rows it repeats unchanged shrink to markers.
   void begin_snapshot(const std::string& tenant, model::Dataset ds);
   void stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text);
   // What changed is recorded in software_changes with run_id, in the same transaction.
@@ -126,6 +145,9 @@ class SyncStore {
 
   // The staging table's name, for writers on other connections.
   std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
+  // The open snapshot's known rows (null when the tenant has none), for writers
+  // on other connections; see LineDigester.
+  std::shared_ptr<KnownRows> snapshot_known_rows(const std::string& tenant, model::Dataset ds) const;
 
  private:
   std::string target(model::Dataset ds) const;
@@ -134,11 +156,20 @@ class SyncStore {
   bool has_baseline(pqxx::transaction_base& tx, const std::string& tenant, model::Dataset ds);
   void ensure_page_stage(model::Dataset ds);
   sql::ChangeLog change_log() const;
+  // Loads the digests of the tenant's current rows, when it has a baseline.
+  void load_known_rows(const std::string& tenant, model::Dataset ds);
+  // The new-tenant fast path; returns the rows inserted.
+  std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& stage, model::Dataset ds,
+                                  bool& indexes_rebuilt);
+
+  struct OpenPage;
 
   std::unique_ptr<Connection> conn_;
   std::string schema_;
+  std::unique_ptr<OpenPage> page_;
   bool page_stage_ready_[2] = {false, false};
   std::set<std::string> baselines_;  // "tenant/dataset" known to have synced (sync_state rows are never deleted)
+  std::map<std::string, std::shared_ptr<KnownRows>> known_;  // "tenant/dataset" -> the open snapshot's rows
 };
 
 }  // namespace mdesync::store

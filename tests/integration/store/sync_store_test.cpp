@@ -5,16 +5,13 @@
 #include <pqxx/pqxx>
 
 #include "core/timestamp.hpp"
-#include "store/migrations.hpp"
-#include "store/sync_store.hpp"
-#include "support/test_database.hpp"
+#include "store_fixture.hpp"
 
 namespace mdesync::store {
 namespace {
 
 using model::Dataset;
 using testing::database_url;
-using testing::TempSchema;
 
 // tenant, device_id, rbac_group_id, rbac_group_name, device_name, os_platform, vendor, name, version, last_seen
 std::string noncpe_row(const std::string& device, const std::string& name, const std::string& version,
@@ -23,21 +20,9 @@ std::string noncpe_row(const std::string& device, const std::string& name, const
          "\t2021-01-30 11:31:12.271+00\n";
 }
 
-class SyncStoreTest : public ::testing::Test {
+class SyncStoreTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    store = std::make_unique<SyncStore>(database_url(), schema.name());
-    migrate(store->connection(), schema.name());
-  }
-  std::string scalar(const std::string& sql) {
-    pqxx::nontransaction tx(store->connection());
-    const auto r = tx.exec1(sql);
-    return r[0].is_null() ? "" : r[0].as<std::string>();
-  }
-  std::string table() const { return "\"" + schema.name() + "\".noncpe_software_inventory"; }
-
-  TempSchema schema{"store"};
-  std::unique_ptr<SyncStore> store;
+  SyncStoreTest() : StoreFixture("store") {}
 };
 
 TEST_F(SyncStoreTest, UpsertInsertsRowsAndDuplicatesInABatchCollapseLastWins) {

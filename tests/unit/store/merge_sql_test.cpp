@@ -16,7 +16,32 @@ TEST(QuoteIdentifier, DoublesEmbeddedQuotes) {
 TEST(MergeSql, CopyColumnsFollowTheModelOrderWithTenantFirst) {
   EXPECT_EQ(sql::copy_columns(model::spec(model::Dataset::noncpe)),
             "tenant, device_id, rbac_group_id, rbac_group_name, device_name, os_platform, software_vendor, "
-            "software_name, software_version, software_last_seen_timestamp");
+            "software_name, software_version, software_last_seen_timestamp, row_digest");
+}
+
+TEST(MergeSql, MarkersInTheStageAreNeverMergedNorMatched) {
+  const auto& spec = model::spec(model::Dataset::noncpe);
+  EXPECT_NE(sql::upsert("t", "stage", spec).find("FROM stage AS s WHERE s.device_id IS NOT NULL"), std::string::npos);
+  EXPECT_NE(sql::insert_new_tenant("t", "stage", spec).find("WHERE s.device_id IS NOT NULL"), std::string::npos);
+  EXPECT_NE(sql::mark_removed("t", "stage", spec).find("WHERE s.device_id IS NOT NULL AND s.tenant = t.tenant"),
+            std::string::npos);
+}
+
+TEST(MergeSql, UnseenDigestsNarrowTheRemovalLookup) {
+  const auto& spec = model::spec(model::Dataset::cpe);
+  const std::string without = sql::count_removal_candidates("t", "stage", spec);
+  const std::string with = sql::count_removal_candidates("t", "stage", spec, "pg_temp.unseen");
+  EXPECT_EQ(without.find("row_digest"), std::string::npos);
+  // Rows without a digest (written before migration 0004) are always looked up.
+  EXPECT_NE(with.find("(t.row_digest IS NULL OR t.row_digest IN (SELECT row_digest FROM pg_temp.unseen))"),
+            std::string::npos);
+}
+
+TEST(MergeSql, ADigestOnlyDifferenceFillsTheDigestWithoutCountingAsAChange) {
+  const auto text = sql::upsert("t", "stage", model::spec(model::Dataset::noncpe));
+  EXPECT_NE(text.find("row_digest = excluded.row_digest"), std::string::npos);
+  EXPECT_NE(text.find("last_changed_at = CASE WHEN"), std::string::npos);
+  EXPECT_NE(text.find(" OR t.row_digest IS NULL"), std::string::npos);
 }
 
 TEST(MergeSql, UpsertCollapsesDuplicatesLastWinsAndSkipsUnchangedRows) {

@@ -1,0 +1,168 @@
+// Row digests against the real PostgreSQL: a snapshot that repeats rows unchanged
+// sends markers instead of rows and rewrites nothing; the first load of a tenant
+// takes the plain-insert path (dropping and rebuilding the indexes of an empty
+// table); a resumed export snapshot still knows the rows staged before a restart.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "core/timestamp.hpp"
+#include "store/snapshot_file_writer.hpp"
+#include "store_fixture.hpp"
+
+namespace mdesync::store {
+namespace {
+
+using model::Dataset;
+using testing::database_url;
+
+std::string row(const std::string& device, const std::string& version = "1", const std::string& group = "London",
+                const std::string& tenant = "t1") {
+  return tenant + "\t" + device + "\t11\t" + group + "\tDevice1\tWindows11\tmicrosoft\tapp\t" + version +
+         "\t2021-01-30 11:31:12.271+00\n";
+}
+
+class RowDigestSyncTest : public StoreFixture {
+ protected:
+  RowDigestSyncTest() : StoreFixture("digest") {}
+  // The row's physical version: unchanged unless the row was rewritten.
+  std::string version_of(const std::string& device) {
+    return scalar("SELECT xmin::text || ctid::text FROM " + table() + " WHERE device_id = '" + device + "'");
+  }
+  void baseline(const std::string& rows) {
+    store->upsert_batch("t1", Dataset::noncpe, rows, WatermarkUpdate{gen, RunMode::full});
+  }
+  SnapshotOptions options(bool force = false) { return {gen, 0.9, force, {gen, RunMode::full}, std::nullopt}; }
+  std::string indexes() {
+    return scalar("SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = '" +
+                  schema.name() + "' AND tablename = 'noncpe_software_inventory'");
+  }
+
+  SystemTime gen = parse_iso8601("2024-05-01T00:00:00Z").value();
+};
+
+TEST_F(RowDigestSyncTest, UnchangedRowsTravelAsMarkersAndAreNeverRewritten) {
+  baseline(row("d1") + row("d2") + row("d3") + row("d4"));
+  const std::string d1 = version_of("d1"), d3 = version_of("d3");
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
+  store->stage("t1", Dataset::noncpe, row("d3") + row("d5"));
+  const std::string stage = store->snapshot_stage("t1", Dataset::noncpe);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + stage + " WHERE device_id IS NULL AND row_digest IS NOT NULL"), "2");
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.unchanged, 2u);
+  EXPECT_EQ(r.upserted, 2u);  // d2 changed, d5 new
+  EXPECT_EQ(r.removed, 1u);   // d4
+  EXPECT_EQ(scalar("SELECT string_agg(device_id, ',' ORDER BY device_id) FROM " + table() + " WHERE removed_at IS NULL"),
+            "d1,d2,d3,d5");
+  EXPECT_EQ(scalar("SELECT rbac_group_name FROM " + table() + " WHERE device_id = 'd2'"), "Paris");
+  EXPECT_EQ(version_of("d1"), d1);
+  EXPECT_EQ(version_of("d3"), d3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE row_digest IS NULL"), "0");
+}
+
+TEST_F(RowDigestSyncTest, AChangedRowIsNeitherRemovedNorLeftWithItsOldDigest) {
+  baseline(row("d1") + row("d2"));
+  const std::string old_digest = scalar("SELECT row_digest FROM " + table() + " WHERE device_id = 'd2'");
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_NE(scalar("SELECT row_digest FROM " + table() + " WHERE device_id = 'd2'"), old_digest);
+  // The next identical snapshot changes nothing at all.
+  const std::string d2 = version_of("d2");
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
+  const auto again = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(again.unchanged, 2u);
+  EXPECT_EQ(again.upserted, 0u);
+  EXPECT_EQ(version_of("d2"), d2);
+}
+
+TEST_F(RowDigestSyncTest, RowsWithoutADigestGetOneOnceWithoutCountingAsChanged) {
+  baseline(row("d1") + row("d2"));
+  {
+    pqxx::work tx(store->connection());
+    tx.exec("UPDATE " + table() + " SET row_digest = NULL, last_changed_at = '2020-01-01Z'");
+    tx.commit();
+  }
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE row_digest IS NULL"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE last_changed_at = '2020-01-01Z'"), "2");
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"" + schema.name() + "\".software_changes"), "0");
+  // A legacy row missing from the snapshot is still removed.
+  {
+    pqxx::work tx(store->connection());
+    tx.exec("UPDATE " + table() + " SET row_digest = NULL WHERE device_id = 'd2'");
+    tx.commit();
+  }
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1"));
+  EXPECT_EQ(store->apply_snapshot("t1", Dataset::noncpe, options()).removed, 1u);
+}
+
+TEST_F(RowDigestSyncTest, FirstLoadIntoAnEmptyTableRebuildsEveryIndexItDropped) {
+  const std::string before = indexes();
+  ASSERT_NE(before.find("CREATE UNIQUE INDEX noncpe_software_inventory_pkey"), std::string::npos) << before;
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2") + row("d3"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_TRUE(r.first_load);
+  EXPECT_TRUE(r.indexes_rebuilt);
+  EXPECT_EQ(r.upserted, 3u);
+  EXPECT_EQ(indexes(), before);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = '" + table() + "'::regclass AND contype = 'p'"),
+            "1");
+  // A second tenant's first load goes through the plain insert, next to t1's rows.
+  store->begin_snapshot("t2", Dataset::noncpe);
+  store->stage("t2", Dataset::noncpe, row("d1", "1", "London", "t2"));
+  const auto second = store->apply_snapshot("t2", Dataset::noncpe, options());
+  EXPECT_TRUE(second.first_load);
+  EXPECT_FALSE(second.indexes_rebuilt);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table()), "4");
+  EXPECT_EQ(indexes(), before);
+}
+
+TEST_F(RowDigestSyncTest, FirstLoadWithAKeyStagedTwiceKeepsTheLastOne) {
+  const std::string before = indexes();
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1", "1", "first") + row("d2"));
+  store->stage("t1", Dataset::noncpe, row("d1", "1", "second"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.upserted, 2u);
+  EXPECT_EQ(scalar("SELECT rbac_group_name FROM " + table() + " WHERE device_id = 'd1'"), "second");
+  EXPECT_EQ(indexes(), before);
+}
+
+TEST_F(RowDigestSyncTest, AResumedSnapshotRemembersTheRowsStagedBeforeTheRestart) {
+  baseline(row("d1") + row("d2") + row("d3"));
+  EXPECT_TRUE(store->resume_snapshot("t1", Dataset::noncpe, gen).empty());
+  const std::string stage = store->snapshot_stage("t1", Dataset::noncpe);
+  {
+    SnapshotFileWriter writer(database_url(), schema.name(), "t1", Dataset::noncpe, stage,
+                              store->snapshot_known_rows("t1", Dataset::noncpe));
+    writer.begin();
+    writer.write(row("d1"));
+    writer.commit("https://storage/file1", gen, 1, 0);
+  }
+  // The process restarts: a new store, the same snapshot.
+  store = std::make_unique<SyncStore>(database_url(), schema.name());
+  EXPECT_EQ(store->resume_snapshot("t1", Dataset::noncpe, gen).size(), 1u);
+  {
+    SnapshotFileWriter writer(database_url(), schema.name(), "t1", Dataset::noncpe, stage,
+                              store->snapshot_known_rows("t1", Dataset::noncpe));
+    writer.begin();
+    writer.write(row("d2"));
+    writer.commit("https://storage/file2", gen, 1, 0);
+  }
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(r.unchanged, 2u);
+  EXPECT_EQ(scalar("SELECT device_id FROM " + table() + " WHERE removed_at IS NOT NULL"), "d3");
+}
+
+}  // namespace
+}  // namespace mdesync::store
