@@ -1,5 +1,6 @@
 #include "api/defender_client.hpp"
 
+#include <cctype>
 #include <random>
 
 #include "core/error.hpp"
@@ -13,17 +14,38 @@
 namespace mdesync::api {
 namespace {
 
-std::string describe_api_error(const http::Response& r) {
+// An error body is the server's text: a server or proxy that echoes the request
+// would hand our bearer token to every log line and to sync_runs.error.
+std::string redact_bearer(std::string text, const std::string& token) {
+  static constexpr std::string_view redacted = "<redacted>";
+  if (!token.empty())
+    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at + redacted.size()))
+      text.replace(at, token.size(), redacted);
+  for (std::size_t at = 0; (at = text.find("Bearer ", at)) != std::string::npos;) {
+    at += 7;
+    std::size_t end = at;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '"') ++end;
+    text.replace(at, end - at, redacted);
+    at += redacted.size();
+  }
+  return text;
+}
+
+std::string describe_api_error(const http::Response& r, const std::string& token) {
   std::string text = "HTTP " + std::to_string(r.status);
   if (auto e = parse::parse_api_error(r.body)) {
     text += ": " + e->code;
     if (!e->message.empty()) text += ": " + e->message;
     if (!e->target.empty()) text += " (target " + e->target + ")";
   }
-  return text;
+  return redact_bearer(std::move(text), token);
 }
 
 bool is_retryable_status(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+
+// Carries a sink's own exception through the transport and past the retry loop,
+// which would otherwise take a transient one for a network failure.
+struct SinkFailed {};
 
 }  // namespace
 
@@ -77,6 +99,29 @@ void DefenderClient::check_origin(const http::Url& url) const {
 }
 
 http::Response DefenderClient::get(const std::string& url, ratelimit::Family family) {
+  return exchange(url, family, nullptr);
+}
+
+http::Response DefenderClient::get_streamed(const std::string& url, ratelimit::Family family, const BodySink& sink) {
+  return exchange(url, family, &sink);
+}
+
+http::Response DefenderClient::exchange(const std::string& url, ratelimit::Family family, const BodySink* sink) {
+  std::exception_ptr sink_error;
+  const auto guarded = [&](auto&& call) {
+    try {
+      call();
+    } catch (...) {
+      sink_error = std::current_exception();
+      throw SinkFailed{};
+    }
+  };
+  const std::function<void(std::string_view)> on_body = [&](std::string_view bytes) {
+    guarded([&] { sink->on_body(bytes); });
+  };
+  const std::function<void(const http::Response&)> on_head = [&](const http::Response& head) {
+    guarded([&] { sink->on_start(head); });
+  };
   const http::Url parsed = http::Url::parse(url);
   check_origin(parsed);
   const std::string where = log::redact_url(url);
@@ -89,12 +134,16 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
     for (auto wait = quota_.reserve(family); wait.count() > 0; wait = quota_.reserve(family)) clock_.sleep_for(wait);
 
     http::Response response;
+    std::string token;
     try {
+      token = tokens_.token();
       http::Request request;
       request.url = url;
-      request.headers = {{"Authorization", "Bearer " + tokens_.token()}, {"Accept", "application/json"}};
+      request.headers = {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}};
       ++stats_.requests;
-      response = transport_.send(request);
+      response = sink ? transport_.stream(request, on_body, on_head) : transport_.send(request);
+    } catch (const SinkFailed&) {
+      std::rethrow_exception(sink_error);
     } catch (const Error& e) {
       ++stats_.by_status[{endpoint, 0}];
       if (e.kind() != ErrorKind::transient) throw;
@@ -115,7 +164,7 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
     if (status == 401) {
       if (refreshed)
         throw Error(ErrorKind::auth, "tenant " + tenant_.name + ": the API rejected a freshly issued token for " +
-                                         where + " (" + describe_api_error(response) + ")");
+                                         where + " (" + describe_api_error(response, token) + ")");
       // Tokens can expire or be revoked mid-paging: fetch a new one and repeat this page once.
       refreshed = true;
       ++stats_.token_refreshes;
@@ -125,7 +174,7 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
     }
     if (status == 403) {
       throw Error(ErrorKind::auth, "tenant " + tenant_.name + ": access denied to " + where + " (" +
-                                       describe_api_error(response) +
+                                       describe_api_error(response, token) +
                                        "); grant the app the Software.Read.All application permission of "
                                        "WindowsDefenderATP and give admin consent");
     }
@@ -143,17 +192,17 @@ http::Response DefenderClient::get(const std::string& url, ratelimit::Family fam
     if (is_retryable_status(status)) {
       if (++attempts >= retry_.max_attempts)
         throw Error(ErrorKind::transient, "GET " + where + " failed after " + std::to_string(attempts) +
-                                              " attempts: " + describe_api_error(response));
+                                              " attempts: " + describe_api_error(response, token));
       auto wait = backoff.next();
       if (auto ra = ratelimit::parse_retry_after(response.header("Retry-After").value_or(""), clock_.now_utc()))
         wait = std::max(wait, *ra);
       ++stats_.retries;
       log::warn("api retry", {{"tenant", tenant_.name}, {"url", where}, {"status", status}, {"attempt", attempts},
-                              {"wait_ms", wait.count()}, {"error", describe_api_error(response)}});
+                              {"wait_ms", wait.count()}, {"error", describe_api_error(response, token)}});
       clock_.sleep_for(wait);
       continue;
     }
-    throw Error(ErrorKind::fatal, "GET " + where + " failed: " + describe_api_error(response));
+    throw Error(ErrorKind::fatal, "GET " + where + " failed: " + describe_api_error(response, token));
   }
 }
 

@@ -9,6 +9,7 @@
 //  - 429 waits for Retry-After; 5xx, resets and timeouts back off with jitter and
 //    retry the same URL; 401 refreshes the token once.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,14 @@ struct RetryPolicy {
   int max_throttled = 30;                        // 429s tolerated per call
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{60'000};
+};
+
+// Where get_streamed delivers a 2xx body while it arrives.
+struct BodySink {
+  // Each 2xx answer's status and headers, before its first body byte: a retried
+  // call delivers the body again from the start, so the consumer starts over here.
+  std::function<void(const http::Response&)> on_start;
+  std::function<void(std::string_view)> on_body;
 };
 
 struct CallStats {
@@ -55,12 +64,18 @@ class DefenderClient {
   // mdesync::Error: auth (token or permission), config (nextLink to a foreign
   // host), transient (retries exhausted), fatal (other 4xx).
   http::Response get(const std::string& url, ratelimit::Family family);
+  // As get(), but the 2xx body goes to `sink` as it arrives, so memory does not
+  // grow with the body, and the returned Response has none. A failure half way
+  // (reset, timeout, truncation) is retried like any other and starts the sink
+  // over. An exception thrown by the sink ends the call and propagates unchanged.
+  http::Response get_streamed(const std::string& url, ratelimit::Family family, const BodySink& sink);
 
   const CallStats& stats() const { return stats_; }
   const std::string& tenant_name() const { return tenant_.name; }
 
  private:
   void check_origin(const http::Url& url) const;
+  http::Response exchange(const std::string& url, ratelimit::Family family, const BodySink* sink);
 
   const config::TenantOptions& tenant_;
   http::Transport& transport_;

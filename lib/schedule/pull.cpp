@@ -1,11 +1,15 @@
 #include "schedule/pull.hpp"
 
-#include <simdjson.h>
+#include <pqxx/except>
+
+#include <string>
+#include <unordered_set>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/timestamp.hpp"
 #include "parse/page.hpp"
+#include "parse/page_stream.hpp"
 #include "parse/record_encoder.hpp"
 #include "schedule/export_pull.hpp"
 
@@ -17,6 +21,8 @@ using store::RunStatus;
 
 // A 200 whose body does not parse may be a broken transfer: fetch it again a few times.
 constexpr int malformed_page_attempts = 3;
+// COPY text is handed to PostgreSQL in pieces of about this size while a page downloads.
+constexpr std::size_t page_flush_bytes = 1 << 20;
 
 struct JsonPull {
   PullContext& ctx;
@@ -34,23 +40,44 @@ struct JsonPull {
     return ctx.clock.now_utc();
   }
 
-  parse::PageResult fetch_page(const std::string& url, parse::RecordEncoder& encoder,
-                               simdjson::ondemand::parser& parser, std::string& copy, std::optional<SystemTime>& start,
-                               int page_number) {
+  // Streams one page into an open store page: records are parsed and COPYed
+  // while the rest of the page downloads, so memory stays flat whatever the page
+  // size. Returns with the store page still open, for the caller to close.
+  parse::PageResult fetch_page(const std::string& url, parse::RecordEncoder& encoder, std::string& copy,
+                               std::optional<SystemTime>& start, int page_number) {
     for (int attempt = 1;; ++attempt) {
-      http::Response r = ctx.api.get(url, ratelimit::Family::json);
-      if (!start) start = api_time(r);
-      r.body.reserve(r.body.size() + simdjson::SIMDJSON_PADDING);
-      copy.clear();
+      std::unique_ptr<parse::PageStream> stream;
+      const api::BodySink sink{[&](const http::Response& head) {
+                                 if (!start) start = api_time(head);
+                                 ctx.store.open_page(ctx.tenant.name, ds, mode);
+                                 copy.clear();
+                                 stream = std::make_unique<parse::PageStream>(encoder, copy);
+                               },
+                               [&](std::string_view bytes) {
+                                 ctx.throw_if_stopping();
+                                 stream->feed(bytes);
+                                 if (copy.size() >= page_flush_bytes) {
+                                   ctx.store.write_page(copy);
+                                   copy.clear();
+                                 }
+                               }};
       try {
-        return parse::parse_page(encoder, parser, simdjson::padded_string_view(r.body.data(), r.body.size(), r.body.capacity()),
-                                 copy);
+        ctx.api.get_streamed(url, ratelimit::Family::json, sink);
+        if (!stream) throw parse::PageError("the page has no body");
+        auto result = stream->finish();
+        ctx.store.write_page(copy);
+        copy.clear();
+        return result;
       } catch (const parse::PageError& e) {
+        ctx.store.abort_page();
         log::warn("bad page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page_number},
                                {"attempt", attempt}, {"error", e.what()}});
         if (attempt >= malformed_page_attempts)
           throw Error(ErrorKind::data, "page " + std::to_string(page_number) + " of " + log::redact_url(url) +
                                            ": " + e.what());
+      } catch (...) {
+        ctx.store.abort_page();
+        throw;
       }
     }
   }
@@ -61,29 +88,36 @@ struct JsonPull {
     if (mode == RunMode::incremental) since = state.watermark;
     std::string url = ctx.api.first_page_url(ds, cfg.page_size, since);
     parse::RecordEncoder encoder(ds, ctx.tenant.name);
-    simdjson::ondemand::parser parser;
     std::string copy;
     std::optional<SystemTime> start;
+    std::unordered_set<std::string> read_urls{url};
     if (mode == RunMode::full) ctx.store.begin_snapshot(ctx.tenant.name, ds);
     for (int page = 1;; ++page) {
       ctx.throw_if_stopping();
-      const auto result = fetch_page(url, encoder, parser, copy, start, page);
+      const auto result = fetch_page(url, encoder, copy, start, page);
       out.counts.received += result.rows + result.rejected.size();
       out.counts.rejected += result.rejected.size();
       for (const auto& rej : result.rejected)
         log::warn("record rejected", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
                                       {"index", rej.index}, {"error", rej.reason}});
       const bool last = !result.next_link.has_value();
-      if (mode == RunMode::incremental) {
-        std::optional<store::WatermarkUpdate> advance;
-        if (last) advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
-        out.counts.upserted += ctx.store.upsert_batch(ctx.tenant.name, ds, copy, advance, out.run_id);
-      } else {
-        ctx.store.stage(ctx.tenant.name, ds, copy);
+      std::optional<store::WatermarkUpdate> advance;
+      if (last && mode == RunMode::incremental)
+        advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
+      try {
+        out.counts.upserted += ctx.store.close_page(advance, out.run_id);
+      } catch (...) {
+        ctx.store.abort_page();
+        throw;
       }
       log::debug("page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
                           {"rows", result.rows}});
       if (last) break;
+      // A link back to a page already read would page forever (at the tenant's
+      // quota): the API's paging is broken, so the run fails instead.
+      if (!read_urls.insert(*result.next_link).second)
+        throw Error(ErrorKind::data, "page " + std::to_string(page) + ": @odata.nextLink points back to a page " +
+                                         "already read (" + log::redact_url(*result.next_link) + ")");
       url = *result.next_link;
     }
     if (mode == RunMode::full) {
@@ -107,6 +141,10 @@ void PullContext::throw_if_stopping() const {
 
 void apply_snapshot(PullContext& ctx, model::Dataset ds, const store::SnapshotOptions& options, PullOutcome& out) {
   const auto r = ctx.store.apply_snapshot(ctx.tenant.name, ds, options, out.run_id);
+  log::info("snapshot applied", {{"tenant", ctx.tenant.name}, {"dataset", model::spec(ds).name},
+                                 {"upserted", r.upserted}, {"removed", r.removed}, {"unchanged", r.unchanged},
+                                 {"first_load", r.first_load ? "true" : "false"},
+                                 {"indexes_rebuilt", r.indexes_rebuilt ? "true" : "false"}});
   out.counts.upserted += r.upserted;
   out.counts.removed += r.removed;
   if (r.guarded) {
@@ -160,6 +198,9 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   } catch (const std::exception& e) {
     out.status = RunStatus::failed;
     out.error = e.what();
+    // libpqxx's own words ("not connected") do not say which side went away.
+    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
+      out.error = std::string("lost the connection to PostgreSQL: ") + e.what();
     // A JSON snapshot cannot resume (its pages are not addressable later); staged
     // export files can, so they stay for the next run.
     if (out.mode == RunMode::full && !via_export) {
