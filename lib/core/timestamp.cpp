@@ -21,6 +21,9 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 std::optional<SystemTime> from_civil(int y, int mo, int d, int h, int mi, int s) {
   using namespace std::chrono;
+  // SystemTime counts nanoseconds in 64 bits: about 1678 to 2261. Outside a safe
+  // margin of that, the arithmetic below would overflow into some other date.
+  if (y < 1700 || y > 2200) return std::nullopt;
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
   return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};

@@ -1,5 +1,8 @@
 #include "parse/page.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include "core/timestamp.hpp"
 #include "parse/quote.hpp"
 
@@ -45,6 +48,16 @@ void expect_end(od::document& doc, std::string_view body, std::string_view what)
   if (!doc.current_location().get(at))
     throw PageError(std::string("trailing content after the ") + std::string(what) + " at byte " +
                     std::to_string(at - body.data()));
+}
+
+// generatedTime becomes a system_clock time point (signed 64-bit nanoseconds
+// since 1970, so years 1678..2261); parse_iso8601 overflows beyond that, which
+// the fuzzer found with "5634-05-30T11:01:00Z". A real export is generated now.
+bool representable_year(std::string_view time) {
+  int year = 0;
+  const auto [end, ec] = std::from_chars(time.data(), time.data() + std::min<std::size_t>(time.size(), 4), year);
+  if (ec != std::errc{} || end != time.data() + 4) return true;  // not a year: parse_iso8601 refuses it
+  return year >= 1900 && year < 2200;
 }
 
 void read_records(RecordEncoder& encoder, od::value& value, od::document& doc, std::string_view body,
@@ -190,7 +203,7 @@ ExportResponse parse_export_response(std::string_view body) {
   expect_end(doc, padded, "export response");
   if (!saw_files) throw PageError("export response has no \"exportFiles\" array");
   if (result.generated_time.empty()) throw PageError("export response has no \"generatedTime\"");
-  if (!parse_iso8601(result.generated_time)) {
+  if (!representable_year(result.generated_time) || !parse_iso8601(result.generated_time)) {
     std::string msg = "export response \"generatedTime\" is not a timestamp: ";
     append_quoted(msg, result.generated_time);
     throw PageError(msg);

@@ -10,6 +10,8 @@ MDESYNC_PACKAGES=(
   libgtest-dev libgmock-dev libsystemd-dev
   postgresql-15 postgresql-client-15 ca-certificates
 )
+# clang and its libFuzzer/ASan/UBSan runtimes, for scripts/fuzz (also run by scripts/test).
+MDESYNC_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
