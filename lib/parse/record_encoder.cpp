@@ -103,6 +103,16 @@ RecordEncoder::RecordEncoder(model::Dataset dataset, std::string tenant)
     for (std::size_t i = 0; i < columns_.size(); ++i)
       if (columns_[i].json_name == required) required_.push_back(i);
   }
+  // The indexes of sql/: the primary key, and software_inventory_vulnerable_by_device.
+  index_groups_.emplace_back();
+  for (std::size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].key) index_groups_.back().push_back(i);
+  if (dataset == model::Dataset::cpe) {
+    index_groups_.emplace_back();
+    for (const std::string_view name : {"deviceId", "deviceName", "osPlatform", "rbacGroupName"})
+      for (std::size_t i = 0; i < columns_.size(); ++i)
+        if (columns_[i].json_name == name) index_groups_.back().push_back(i);
+  }
   slots_.resize(columns_.size());
   for (auto& s : slots_) s.text.reserve(64);
   reason_.reserve(256);
@@ -135,7 +145,10 @@ Verdict RecordEncoder::encode(simdjson::ondemand::value record, std::string& out
 
 Verdict RecordEncoder::encode(simdjson::ondemand::object record, std::string& out) {
   reason_.clear();
-  for (auto& slot : slots_) slot.has_value = false;
+  for (auto& slot : slots_) {
+    slot.has_value = false;
+    slot.bytes = 0;
+  }
   for (auto field_result : record) {
     simdjson::ondemand::field field;
     if (const auto err = std::move(field_result).get(field)) return malformed(no_column, err);
@@ -154,6 +167,17 @@ Verdict RecordEncoder::encode(simdjson::ondemand::object record, std::string& ou
       return Verdict::rejected;
     }
   }
+  for (const auto& group : index_groups_) {
+    std::size_t bytes = tenant_.size();
+    for (const auto col : group) bytes += slots_[col].bytes;
+    if (bytes <= max_indexed_bytes) continue;
+    for (std::size_t i = 0; i < group.size(); ++i)
+      reason_.append(i == 0 ? "" : i + 1 == group.size() ? " and " : ", ").append(columns_[group[i]].json_name);
+    reason_.append(" together with the tenant are ").append(std::to_string(bytes));
+    reason_.append(" bytes, more than the ").append(std::to_string(max_indexed_bytes));
+    reason_.append(" a PostgreSQL index entry can hold");
+    return Verdict::rejected;
+  }
   emit(out);
   return Verdict::stored;
 }
@@ -162,6 +186,7 @@ Verdict RecordEncoder::read_value(std::size_t col, simdjson::ondemand::value& va
   Slot& slot = slots_[col];
   slot.text.clear();  // a repeated field replaces the earlier one
   slot.has_value = false;
+  slot.bytes = 0;
   json_type type;
   if (const auto err = value.type().get(type)) return malformed(col, err);
   if (type == json_type::null) {
@@ -195,12 +220,14 @@ Verdict RecordEncoder::read_text(std::size_t col, simdjson::ondemand::value& val
       std::string_view s;
       if (const auto v = read_string(col, value, s); v != Verdict::stored) return v;
       append_text(slot.text, s);
+      slot.bytes = s.size();
       break;
     }
     case json_type::number: {
       const std::string_view token = trim_json_space(value.raw_json_token());
       if (!is_json_number(token)) return reject_token(col, "invalid number ", token);
       slot.text.append(token);  // digits, sign, '.', 'e': nothing to escape
+      slot.bytes = token.size();
       break;
     }
     case json_type::boolean: {
@@ -208,6 +235,7 @@ Verdict RecordEncoder::read_text(std::size_t col, simdjson::ondemand::value& val
       if (value.get_bool().get(b))
         return reject_token(col, "invalid literal ", trim_json_space(value.raw_json_token()));
       slot.text.append(b ? "true" : "false");
+      slot.bytes = slot.text.size();
       break;
     }
     default:

@@ -20,6 +20,12 @@
 
 namespace mdesync::parse {
 
+// PostgreSQL's btree entries hold at most 2704 bytes (a third of a page). A record
+// whose indexed values exceed that cannot be stored, and one such record fails the
+// whole COPY batch, every sync, since the API keeps sending it: it is rejected
+// here instead. The limit leaves room for the entry's own overhead.
+inline constexpr std::size_t max_indexed_bytes = 2000;
+
 enum class Verdict {
   stored,     // one line appended
   rejected,   // the record is well-formed JSON but cannot be stored; skip it
@@ -38,6 +44,9 @@ class RecordEncoder {
   // occurrence still rejects the record). A record without deviceId or
   // softwareName (missing, null or "") is rejected. Key columns store null as ''.
   // Any string holding U+0000 rejects the record: PostgreSQL text cannot hold it.
+  // So do values that PostgreSQL indexes together (tenant and the key; for CPE
+  // also tenant, deviceId, deviceName, osPlatform and rbacGroupName) when they
+  // add up to more than max_indexed_bytes.
   [[nodiscard]] Verdict encode(simdjson::ondemand::object record, std::string& out);
   // As above; a value that is not an object is rejected.
   [[nodiscard]] Verdict encode(simdjson::ondemand::value record, std::string& out);
@@ -53,6 +62,7 @@ class RecordEncoder {
   struct Slot {
     std::string text;  // the column's COPY field, already escaped
     bool has_value = false;  // false: null or missing
+    std::size_t bytes = 0;   // the value's length before escaping, for max_indexed_bytes
   };
 
   int find_column(std::string_view key) const;
@@ -79,6 +89,7 @@ class RecordEncoder {
   std::span<const model::Column> columns_;
   std::vector<std::string> lower_names_;  // json_name in lower case, per column
   std::vector<std::size_t> required_;     // columns that must be present and non-empty
+  std::vector<std::vector<std::size_t>> index_groups_;  // columns one index entry holds together
   std::vector<Slot> slots_;
   std::string reason_;
 };

@@ -174,6 +174,22 @@ HttpResponse Service::handle_admin(const HttpRequest& req, std::string_view path
       if (!ds_name || model::spec(ds).name == *ds_name) ++t->regenerations[ds == model::Dataset::cpe ? 0 : 1];
     return json(200, "{\"regenerate\":true}");
   }
+  if (op == "inject") {
+    if (!is_post) return wrong_method("POST");
+    Tenant* t = nullptr;
+    if (auto err = tenant_param(t)) return std::move(*err);
+    const std::string* ds_name = query.find("dataset");
+    const auto ds = ds_name ? model::parse_dataset(*ds_name) : std::nullopt;
+    if (!ds) return api_error(400, "BadRequest", "dataset must be cpe or noncpe.");
+    auto parsed = parse_injection(req.body);
+    if (!parsed.error.empty()) return api_error(400, "BadRequest", parsed.error);
+    const std::size_t pages = parsed.pages.size();
+    injections_.set(t->id, *ds, std::move(parsed.pages));
+    // The export snapshot must be rebuilt to carry the injected files.
+    std::lock_guard lock(t->export_mutex);
+    ++t->regenerations[*ds == model::Dataset::cpe ? 0 : 1];
+    return json(200, "{\"pages\":" + std::to_string(pages) + "}");
+  }
   if (op == "expire-exports") {
     if (!is_post) return wrong_method("POST");
     std::lock_guard lock(blob_mutex_);

@@ -285,7 +285,9 @@ void generate_device_software(Rng& rng, const Device& dev, std::uint32_t index, 
 
   const auto& ncat = noncpe_catalog();
   const auto& nelig = eligible().noncpe[os];
-  const std::size_t nk = clamp_count(opt.noncpe_per_device, rng.between(-4, 4), 1, nelig.size());
+  // 0 means a tenant without non-CPE software, not "about zero, give or take four".
+  const std::size_t nk =
+      opt.noncpe_per_device > 0 ? clamp_count(opt.noncpe_per_device, rng.between(-4, 4), 1, nelig.size()) : 0;
   std::vector<NonCpeRecord> nmine;
   for (const auto prod : choose(rng, nelig, nk)) {
     const auto& versions = ncat[prod].versions;

@@ -18,6 +18,7 @@
 #include "certificate.hpp"
 #include "core/clock.hpp"
 #include "faults.hpp"
+#include "injection.hpp"
 #include "inventory.hpp"
 #include "model/dataset.hpp"
 #include "quota.hpp"
@@ -188,6 +189,7 @@ class Service {
   TokenStore tokens_;
   FaultInjector faults_;
   Stats stats_;
+  Injections injections_;  // test hook: crafted records and pages (/_admin/inject)
 
   mutable std::mutex blob_mutex_;
   std::map<std::string, Blob, std::less<>> blobs_;
