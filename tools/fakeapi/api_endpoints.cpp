@@ -174,17 +174,32 @@ HttpResponse Service::handle_data(const HttpRequest& req, const Params& query, m
     r.body.resize(r.body.size() / 2);
     r.body += "<html><head><title>502 Bad Gateway</title></head></html>";
   }
+  if (fault == Fault::html && r.status == 200) {
+    // A captive portal or proxy login page: a 200 that is not the API's answer at all.
+    r.body = "<!DOCTYPE html><html><head><title>Sign in to continue</title></head><body>Proxy login</body></html>";
+    r.set("Content-Type", "text/html; charset=utf-8");
+  }
   if (fault == Fault::slow) r.delay = std::chrono::milliseconds(faults.slow_ms);
   return r;
 }
 
 HttpResponse Service::handle_page(const HttpRequest& req, const Params& query, Tenant& tenant, model::Dataset dataset) {
-  const PageRequestOrError parsed = parse_page_request(query, dataset);
+  const auto injected = injections_.get(tenant.id, dataset);
+  const std::string* skiptoken = query.find("$skiptoken");
+  const auto injected_index = skiptoken ? parse_injected_skiptoken(*skiptoken) : std::nullopt;
+  // The rest of an injected page's request is checked as usual.
+  const PageRequestOrError parsed =
+      parse_page_request(injected_index ? without_param(query, "$skiptoken") : query, dataset);
   if (!parsed.request) return api_error(400, "BadRequest", parsed.error);
+  if (injected_index && *injected_index >= injected.size()) return api_error(400, "BadRequest", "Invalid $skiptoken.");
   Page page;
-  {
+  if (injected_index) {
+    page.body = injected_page_body(injected, *injected_index, dataset, base_url(req), parsed.request->page_size);
+  } else {
     std::shared_lock lock(tenant.data_mutex);
     page = write_page(*tenant.data, *tenant.writer, dataset, *parsed.request, base_url(req), config_.next_link_base);
+    if (!page.has_more && !parsed.request->top && !injected.empty())
+      append_next_link(page.body, injected_page_link(base_url(req), dataset, parsed.request->page_size, 0));
   }
   HttpResponse r = json(200, std::move(page.body));
   r.set("Content-Type", std::string(odata_content_type));

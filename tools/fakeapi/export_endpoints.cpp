@@ -140,6 +140,17 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
       tenant.writer->noncpe(out, r, GroupIdStyle::as_served);
     });
   data_lock.unlock();
+  // Test hook: each injected page is one more file, after the generated ones.
+  const auto injected = injections_.get(tenant.id, dataset);
+  for (std::size_t i = 0; i < injected.size(); ++i) {
+    char part[48];
+    std::snprintf(part, sizeof part, "injected-%05zu.json.gz", i);
+    const std::string name = dataset_file_prefix(dataset) + "-" + url_encode(tenant.id) + "-" +
+                             std::to_string(snapshot_id) + "-" + part;
+    std::string data;
+    if (!injected[i].zero_bytes) data = gzip_compress(injected_file_text(injected[i], eol), config_.exports.gzip_level);
+    built.emplace_back(name, std::make_shared<const std::string>(std::move(data)));
+  }
 
   {
     std::lock_guard lock(blob_mutex_);
@@ -227,6 +238,10 @@ HttpResponse Service::handle_blob(const HttpRequest& req, std::string_view path,
   {
     std::lock_guard lock(blob_mutex_);
     revoked = start && *start <= sas_revoked_before_;
+  }
+  if (faults_.draw_sas_expired()) {
+    stats_.fault("sas_expired");
+    revoked = true;
   }
   if (!start || !expiry || now >= *expiry || revoked)
     return storage_error(403, "AuthenticationFailed",

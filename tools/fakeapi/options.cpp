@@ -49,7 +49,7 @@ Data
   --devices N                devices per tenant (default 100; ~20 CPE and ~8 non-CPE records each)
   --seed S                   generator seed (default 1); same seed and tenant id give the same data
   --cpe-per-device X         mean CPE records per device (default 20)
-  --noncpe-per-device X      mean non-CPE records per device (default 8)
+  --noncpe-per-device X      mean non-CPE records per device (default 8; 0: none)
   --gzip                     compress JSON answers when the request accepts gzip
 
 Quotas (per tenant, sliding windows; 0 disables a window)
@@ -70,9 +70,14 @@ Faults (data endpoints only; also settable at run time with POST /_admin/faults?
   --fault-truncate-rate P    send the full Content-Length but only half the body, then close
   --fault-slow-rate P        answer after --fault-slow-ms MS (default 2000)
   --fault-malformed-rate P   200 with a body that is not valid JSON
+  --fault-html-rate P        200 with Content-Type text/html and an HTML login page (wrong content type)
   --token-expire-after-pages N  a token is rejected (401) after serving N data pages
   --fault-export-truncate-rate P  export file: complete response, gzip stream cut short
   --fault-export-reset-rate P     export file: connection closed mid-body
+  --fault-sas-expired-rate P      export file: 403 AuthenticationFailed, as for an expired SAS
+  --fault-start-after N      the first N requests that draw a fault pass untouched (default 0)
+  --fault-count N            at most N faults, then none (default 0: no limit); both count from
+                             start-up or the latest POST /_admin/faults
 
 Test hooks
   --next-link-base URL       build @odata.nextLink on scheme://host URL instead of the request's Host
@@ -104,15 +109,15 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
       return to_int(v, field) ? std::string() : std::string(what) + " must be a non-negative integer";
     };
   };
-  const auto real = [](double& field, const char* what) {
-    return [&field, what](const std::string& v) -> std::string {
+  const auto real = [](double& field, const char* what, bool zero_ok = false) {
+    return [&field, what, zero_ok](const std::string& v) -> std::string {
       try {
         std::size_t pos = 0;
         field = std::stod(v, &pos);
-        if (pos == v.size() && field > 0) return {};
+        if (pos == v.size() && (field > 0 || (zero_ok && field == 0))) return {};
       } catch (...) {
       }
-      return std::string(what) + " must be a positive number";
+      return std::string(what) + (zero_ok ? " must be a non-negative number" : " must be a positive number");
     };
   };
   auto& s = o.service;
@@ -153,7 +158,7 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
   with_value["devices"] = number(s.generator.devices, "--devices");
   with_value["seed"] = number(s.generator.seed, "--seed");
   with_value["cpe-per-device"] = real(s.generator.cpe_per_device, "--cpe-per-device");
-  with_value["noncpe-per-device"] = real(s.generator.noncpe_per_device, "--noncpe-per-device");
+  with_value["noncpe-per-device"] = real(s.generator.noncpe_per_device, "--noncpe-per-device", true);
   with_value["json-per-minute"] = number(s.quotas.json_per_minute, "--json-per-minute");
   with_value["json-per-hour"] = number(s.quotas.json_per_hour, "--json-per-hour");
   with_value["export-per-minute"] = number(s.quotas.export_per_minute, "--export-per-minute");
