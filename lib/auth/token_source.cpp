@@ -89,7 +89,9 @@ void TokenSource::fetch() {
 
   const auto started = clock_.now_steady();
   const http::Response response = transport_.send(request);  // network errors propagate as they are
-  if (response.status != 200) throw token_error(tenant_, response, {client_secret_, assertion});
+  // An endpoint that echoes the request echoes the form, so the secret comes back encoded too.
+  if (response.status != 200)
+    throw token_error(tenant_, response, {client_secret_, form_urlencode(client_secret_), assertion});
 
   const auto prefix = "tenant \"" + tenant_.name + "\": token response ";
   const auto json = FlatJson::parse(response.body);

@@ -61,8 +61,19 @@ TEST(ReaderRole, AMigratingUserWhoMayNotCreateRolesGetsANoticeNotAFailure) {
   const std::string s = tx.quote_name(schema);
   tx.exec("SELECT pg_advisory_xact_lock(hashtext('mdesync.reader_role'))");
   if (tx.exec1("SELECT count(*) FROM pg_roles WHERE rolname = 'mdesync_reader'")[0].as<int>() == 1) {
-    tx.exec("DROP OWNED BY mdesync_reader");
-    tx.exec("DROP ROLE mdesync_reader");
+    // A test running next to this one may create a table (a stage) between the
+    // two statements, granted to the role by the schema's default privileges.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        pqxx::subtransaction drop(tx, "drop_reader");
+        drop.exec("DROP OWNED BY mdesync_reader");
+        drop.exec("DROP ROLE mdesync_reader");
+        drop.commit();
+        break;
+      } catch (const pqxx::sql_error&) {
+        if (attempt == 20) throw;
+      }
+    }
   }
   tx.exec("CREATE ROLE " + user + " NOLOGIN");
   tx.exec("CREATE SCHEMA " + s + " AUTHORIZATION " + user);
