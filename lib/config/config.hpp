@@ -59,6 +59,9 @@ struct SyncOptions {
   FullVia full_via = FullVia::export_files;
   double max_removal_ratio = 0.3;  // 0..1
   int download_concurrency = 4;    // 1..64
+  // A full sync compares a tenant's rows by digest (16 bytes of memory a row) up to
+  // this many current rows per data set; above it, PostgreSQL compares them.
+  int digest_rows_limit = 4'000'000;  // 0..1000000000; 0 = always PostgreSQL
 };
 
 // Per tenant; defaults are the documented quotas.

@@ -73,6 +73,7 @@ std::span<const Key<SyncOptions>> sync_keys() {
       enum_key<S>("full_via", &S::full_via, full_via_choices),
       number_key<S>("max_removal_ratio", &S::max_removal_ratio, 0.0, 1.0, "0..1"),
       int_key<S>("download_concurrency", &S::download_concurrency, 1, 64),
+      int_key<S>("digest_rows_limit", &S::digest_rows_limit, 0, 1'000'000'000),
   };
   return keys;
 }

@@ -180,6 +180,7 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   } unlock{ctx, request.dataset};
 
   const auto state = ctx.store.state(ctx.tenant.name, request.dataset);
+  ctx.store.set_known_rows_limit(static_cast<std::size_t>(ctx.config.sync.digest_rows_limit));
   // The first sync of a tenant and data set is a full one, whatever was asked.
   out.mode = !state.watermark ? RunMode::full : request.mode.value_or(RunMode::incremental);
   out.run_id = ctx.store.begin_run(ctx.tenant.name, request.dataset, out.mode);

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "core/log.hpp"
 #include "core/timestamp.hpp"
 #include "store/copy_in.hpp"
 #include "store/copy_out.hpp"
@@ -294,15 +295,23 @@ void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
   const std::string key = tenant_dataset(tenant, ds);
   known_.erase(key);
   pqxx::work tx(*conn_);
-  if (!has_baseline(tx, tenant, ds)) return;
+  if (known_rows_limit_ == 0 || !has_baseline(tx, tenant, ds)) return;
   std::vector<RowDigest> digests;
+  // One row past the limit tells a tenant that is too large, without reading it all.
   copy_out_lines(*conn_,
                  "COPY (SELECT row_digest FROM " + target(ds) + " WHERE tenant = " + tx.quote(tenant) +
-                     " AND removed_at IS NULL AND row_digest IS NOT NULL) TO STDOUT",
+                     " AND removed_at IS NULL AND row_digest IS NOT NULL LIMIT " +
+                     std::to_string(known_rows_limit_ + 1) + ") TO STDOUT",
                  [&](std::string_view line) {
                    if (auto d = parse_uuid(line)) digests.push_back(*d);
                  });
   tx.commit();
+  if (digests.size() > known_rows_limit_) {
+    log::info("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                   {"reason", "more current rows than sync.digest_rows_limit"},
+                                   {"limit", known_rows_limit_}});
+    return;
+  }
   known_[key] = std::make_shared<KnownRows>(std::move(digests));
 }
 

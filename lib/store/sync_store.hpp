@@ -145,6 +145,9 @@ class SyncStore {
 
   // The staging table's name, for writers on other connections.
   std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
+  // At most this many known rows are loaded (16 bytes each); a tenant with more
+  // is compared in PostgreSQL instead (config sync.digest_rows_limit).
+  void set_known_rows_limit(std::size_t rows) { known_rows_limit_ = rows; }
   // The open snapshot's known rows (null when the tenant has none), for writers
   // on other connections; see LineDigester.
   std::shared_ptr<KnownRows> snapshot_known_rows(const std::string& tenant, model::Dataset ds) const;
@@ -170,6 +173,7 @@ class SyncStore {
   bool page_stage_ready_[2] = {false, false};
   std::set<std::string> baselines_;  // "tenant/dataset" known to have synced (sync_state rows are never deleted)
   std::map<std::string, std::shared_ptr<KnownRows>> known_;  // "tenant/dataset" -> the open snapshot's rows
+  std::size_t known_rows_limit_ = 4'000'000;
 };
 
 }  // namespace mdesync::store

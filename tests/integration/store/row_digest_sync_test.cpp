@@ -79,6 +79,24 @@ TEST_F(RowDigestSyncTest, AChangedRowIsNeitherRemovedNorLeftWithItsOldDigest) {
   EXPECT_EQ(version_of("d2"), d2);
 }
 
+TEST_F(RowDigestSyncTest, ATenantAboveTheDigestLimitIsComparedInPostgreSQL) {
+  baseline(row("d1") + row("d2") + row("d3"));
+  const std::string d1 = version_of("d1");
+  store->set_known_rows_limit(2);
+  store->begin_snapshot("t1", Dataset::noncpe);
+  EXPECT_EQ(store->snapshot_known_rows("t1", Dataset::noncpe), nullptr);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.unchanged, 0u);
+  EXPECT_EQ(r.upserted, 1u);
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(version_of("d1"), d1);  // the merge still leaves an unchanged row alone
+  store->set_known_rows_limit(3);
+  store->begin_snapshot("t1", Dataset::noncpe);
+  ASSERT_NE(store->snapshot_known_rows("t1", Dataset::noncpe), nullptr);
+  EXPECT_EQ(store->snapshot_known_rows("t1", Dataset::noncpe)->size(), 2u);
+}
+
 TEST_F(RowDigestSyncTest, RowsWithoutADigestGetOneOnceWithoutCountingAsChanged) {
   baseline(row("d1") + row("d2"));
   {

@@ -164,6 +164,8 @@ INSTANTIATE_TEST_SUITE_P(
                       RangeCase{"sync", "download_concurrency", "65", "must be 1..64, got 65"},
                       RangeCase{"sync", "download_concurrency", "1", ""},
                       RangeCase{"sync", "download_concurrency", "64", ""},
+                      RangeCase{"sync", "digest_rows_limit", "-1", "must be 0..1000000000, got -1"},
+                      RangeCase{"sync", "digest_rows_limit", "0", ""},
                       RangeCase{"sync", "max_removal_ratio", "-0.1", "must be 0..1, got -0.1"},
                       RangeCase{"sync", "max_removal_ratio", "1.5", "must be 0..1, got 1.5"},
                       RangeCase{"sync", "max_removal_ratio", ".nan", "expected a number, got .nan"},
