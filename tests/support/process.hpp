@@ -44,4 +44,8 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
 
 std::string read_file(const std::filesystem::path& path);
 
+// A TCP port the kernel just handed out on 127.0.0.1, closed again for a child
+// to bind (the child still fails loudly should another process take it first).
+int free_loopback_port();
+
 }  // namespace mdesync::testing

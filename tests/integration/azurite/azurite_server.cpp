@@ -30,19 +30,6 @@ sockaddr_in loopback(int port) {
   return a;
 }
 
-// A port the kernel just handed out for 127.0.0.1, closed again for Azurite to bind.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a = loopback(0);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot bind a loopback port");
-  return ntohs(a.sin_port);
-}
-
 bool accepts_connections(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -77,7 +64,7 @@ AzuriteServer::AzuriteServer() {
 }
 
 AzuriteServer::Start AzuriteServer::start(const std::string& executable) {
-  port_ = free_port();
+  port_ = free_loopback_port();
   process_ = std::make_unique<Process>(
       std::vector<std::string>{executable, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port_),
                                "--location", dir_.path().string(),

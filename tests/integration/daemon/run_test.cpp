@@ -58,18 +58,6 @@ std::string incremental_count(const TempSchema& s, const std::string& tenant = "
          s.name() + "\".sync_runs WHERE tenant = '" + tenant + "'";
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 http::Response get(const std::string& url) {
   http::Client client;
   http::Request request;
@@ -82,7 +70,7 @@ TEST(Run, SyncsOnScheduleServesMetricsAndHealthAndStopsCleanlyOnSigterm) {
   FakeApi api({}, 20);
   TempDir dir;
   auto options = fast_schedule(schema);
-  const int port = free_port();
+  const int port = free_loopback_port();
   options.extra += "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
   // A second tenant whose secret is wrong: it fails on every run and never holds up contoso.
   options.extra_tenant = "  - name: broken\n    tenant_id: \"" + fake_tenant_id + "\"\n    client_id: \"" +

@@ -46,18 +46,6 @@ void add_database_outputs(Outputs& out, const std::string& schema, const std::fi
   out.add("status --json", run_mdesync(config, {"status", "--json"}));
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string get(const std::string& url) {
   http::Client client;
   http::Request request;
@@ -187,7 +175,7 @@ TEST(Leaks, TheDaemonLogMetricsAndHealthShowNoCredential) {
   TempSchema schema("leak");
   TempDir dir;
   SplitHosts hosts;
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const auto config = write_security_config(
       dir, hosts,
