@@ -18,9 +18,7 @@ namespace {
 // would hand our bearer token to every log line and to sync_runs.error.
 std::string redact_bearer(std::string text, const std::string& token) {
   static constexpr std::string_view redacted = "<redacted>";
-  if (!token.empty())
-    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at + redacted.size()))
-      text.replace(at, token.size(), redacted);
+  text = log::redact(std::move(text), {token});
   for (std::size_t at = 0; (at = text.find("Bearer ", at)) != std::string::npos;) {
     at += 7;
     std::size_t end = at;

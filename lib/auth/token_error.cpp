@@ -5,6 +5,7 @@
 #include <string>
 
 #include "auth/flat_json.hpp"
+#include "core/log.hpp"
 
 namespace mdesync::auth {
 namespace {
@@ -52,11 +53,7 @@ std::optional<std::int64_t> code_in_description(std::string_view text) {
 // One line, no "AADSTS123: " prefix (the code is shown separately), bounded,
 // and nothing the caller asked to hide.
 std::string clean_description(std::string text, std::initializer_list<std::string_view> never_show) {
-  for (const auto hidden : never_show) {
-    if (hidden.empty()) continue;
-    for (auto at = text.find(hidden); at != std::string::npos; at = text.find(hidden, at))
-      text.replace(at, hidden.size(), "<redacted>");
-  }
+  text = log::redact(std::move(text), never_show);
   if (text.rfind("AADSTS", 0) == 0) {
     const auto colon = text.find(": ");
     if (colon != std::string::npos && colon < 16) text.erase(0, colon + 2);

@@ -119,4 +119,15 @@ std::string redact_url(std::string_view url) {
   return std::string(url.substr(0, q)) + "?<redacted>";
 }
 
+std::string redact(std::string text, std::initializer_list<std::string_view> secrets) {
+  static constexpr std::string_view redacted = "<redacted>";
+  for (const auto secret : secrets) {
+    if (secret.empty()) continue;
+    // Searching on after the replacement: a secret inside "<redacted>" is not found again.
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + redacted.size()))
+      text.replace(at, secret.size(), redacted);
+  }
+  return text;
+}
+
 }  // namespace mdesync::log

@@ -38,4 +38,8 @@ std::string format_line(Level level, std::string_view event, std::initializer_li
 // "https://host/path?sig=..." -> "https://host/path?<redacted>"
 std::string redact_url(std::string_view url);
 
+// `text` with every occurrence of each non-empty secret replaced by "<redacted>":
+// for server text (error bodies) that might echo what we sent.
+std::string redact(std::string text, std::initializer_list<std::string_view> secrets);
+
 }  // namespace mdesync::log

@@ -30,6 +30,13 @@ TEST(Log, RedactUrlDropsTheQueryString) {
   EXPECT_EQ(log::redact_url("https://host/path"), "https://host/path");
 }
 
+TEST(Log, RedactCutsEverySecretEverywhere) {
+  EXPECT_EQ(log::redact("echo: s3cr%2Bt and s3cr+t, s3cr+t", {"s3cr+t", "s3cr%2Bt", ""}),
+            "echo: <redacted> and <redacted>, <redacted>");
+  // A secret that is part of "<redacted>" itself ends, too.
+  EXPECT_EQ(log::redact("ed", {"ed"}), "<redacted>");
+}
+
 TEST(Timestamp, Iso8601ShapesParseToTheSameInstant) {
   const auto z = parse_iso8601("2020-12-30T10:11:12Z").value();
   EXPECT_EQ(parse_iso8601("2020-12-30 10:11:12").value(), z);
