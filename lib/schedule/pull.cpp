@@ -104,12 +104,7 @@ struct JsonPull {
       std::optional<store::WatermarkUpdate> advance;
       if (last && mode == RunMode::incremental)
         advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
-      try {
-        out.counts.upserted += ctx.store.close_page(advance, out.run_id);
-      } catch (...) {
-        ctx.store.abort_page();
-        throw;
-      }
+      out.counts.upserted += ctx.store.close_page(advance, out.run_id);
       log::debug("page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
                           {"rows", result.rows}});
       if (last) break;

@@ -34,4 +34,10 @@ void LineDigester::process(std::string_view lines, std::string& out) {
   }
 }
 
+std::string_view LineDigester::digest(std::string_view lines) {
+  buffer_.clear();
+  process(lines, buffer_);
+  return buffer_;
+}
+
 }  // namespace mdesync::store

@@ -24,12 +24,15 @@ class LineDigester {
   // Appends the digested form of every line in `lines` to `out`. A last line
   // without its newline is taken whole as well.
   void process(std::string_view lines, std::string& out);
+  // process() into a buffer the digester keeps and reuses: valid until the next call.
+  std::string_view digest(std::string_view lines);
 
   std::uint64_t unchanged() const { return unchanged_; }
 
  private:
   std::shared_ptr<KnownRows> known_;
   std::string marker_fields_;  // "\t\N" per column
+  std::string buffer_;
   std::uint64_t unchanged_ = 0;
 };
 

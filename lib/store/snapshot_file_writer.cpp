@@ -19,7 +19,6 @@ struct SnapshotFileWriter::Impl {
   std::unique_ptr<pqxx::work> tx;
   std::unique_ptr<CopyIn> copy;
   LineDigester digester;
-  std::string digested;
 
   Impl(const std::string& url, std::string s, std::string t, model::Dataset d, std::string st,
        std::shared_ptr<KnownRows> known)
@@ -43,11 +42,7 @@ void SnapshotFileWriter::begin() {
   impl_->copy = std::make_unique<CopyIn>(impl_->conn, sql::copy_from_stdin(impl_->stage, model::spec(impl_->ds)));
 }
 
-void SnapshotFileWriter::write(std::string_view copy_text) {
-  impl_->digested.clear();
-  impl_->digester.process(copy_text, impl_->digested);
-  impl_->copy->write(impl_->digested);
-}
+void SnapshotFileWriter::write(std::string_view copy_text) { impl_->copy->write(impl_->digester.digest(copy_text)); }
 
 void SnapshotFileWriter::commit(const std::string& file, SystemTime generated, std::uint64_t rows,
                                 std::uint64_t rejected) {

@@ -205,7 +205,6 @@ struct SyncStore::OpenPage {
   pqxx::work tx;
   std::unique_ptr<CopyIn> copy;
   LineDigester digester;
-  std::string digested;
   bool wrote = false;
 
   OpenPage(Connection& conn, std::string t, model::Dataset d, RunMode m, std::string st,
@@ -224,15 +223,29 @@ void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode 
 void SyncStore::write_page(std::string_view copy_text) {
   if (copy_text.empty()) return;
   auto& p = *page_;
-  // COPY starts with the first row: a page without rows costs no COPY round trip.
-  if (!p.copy) p.copy = std::make_unique<CopyIn>(*conn_, sql::copy_from_stdin(p.stage, model::spec(p.ds)));
-  p.digested.clear();
-  p.digester.process(copy_text, p.digested);
-  p.copy->write(p.digested);
-  p.wrote = true;
+  try {
+    // COPY starts with the first row: a page without rows costs no COPY round trip.
+    if (!p.copy) p.copy = std::make_unique<CopyIn>(*conn_, sql::copy_from_stdin(p.stage, model::spec(p.ds)));
+    p.copy->write(p.digester.digest(copy_text));
+    p.wrote = true;
+  } catch (...) {
+    abort_page();
+    throw;
+  }
 }
 
 std::uint64_t SyncStore::close_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
+  try {
+    const std::uint64_t upserted = commit_page(advance, run_id);
+    page_.reset();
+    return upserted;
+  } catch (...) {
+    abort_page();
+    throw;
+  }
+}
+
+std::uint64_t SyncStore::commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
   auto& p = *page_;
   std::uint64_t upserted = 0;
   if (p.copy) {
@@ -252,7 +265,6 @@ std::uint64_t SyncStore::close_page(const std::optional<WatermarkUpdate>& advanc
   }
   if (advance) advance_watermark(p.tx, schema_, p.tenant, p.ds, *advance);
   p.tx.commit();
-  page_.reset();
   return upserted;
 }
 
@@ -271,13 +283,8 @@ std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset 
                                       const std::optional<WatermarkUpdate>& advance,
                                       std::optional<std::int64_t> run_id) {
   open_page(tenant, ds, RunMode::incremental);
-  try {
-    write_page(copy_text);
-    return close_page(advance, run_id);
-  } catch (...) {
-    abort_page();
-    throw;
-  }
+  write_page(copy_text);
+  return close_page(advance, run_id);
 }
 
 void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
@@ -323,13 +330,8 @@ std::shared_ptr<KnownRows> SyncStore::snapshot_known_rows(const std::string& ten
 void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text) {
   if (copy_text.empty()) return;
   open_page(tenant, ds, RunMode::full);
-  try {
-    write_page(copy_text);
-    close_page(std::nullopt);
-  } catch (...) {
-    abort_page();
-    throw;
-  }
+  write_page(copy_text);
+  close_page(std::nullopt);
 }
 
 std::uint64_t SyncStore::insert_first_load(pqxx::dbtransaction& tx, const std::string& stage, model::Dataset ds,

@@ -120,7 +120,8 @@ class SyncStore {
   // number of write_page (COPY text, whole lines), then close_page, or
   // abort_page to drop everything the page wrote. Incremental pages are upserted
   // by close_page (with `advance`, the watermark moves in that transaction);
-  // full pages are staged for apply_snapshot. Returns the rows upserted.
+  // full pages are staged for apply_snapshot. Returns the rows upserted. When
+  // write_page or close_page throws, the page is already aborted.
   void open_page(const std::string& tenant, model::Dataset ds, RunMode mode);
   void write_page(std::string_view copy_text);
   std::uint64_t close_page(const std::optional<WatermarkUpdate>& advance,
@@ -158,6 +159,8 @@ class SyncStore {
   // change events (the first sync is the baseline, not millions of installs).
   bool has_baseline(pqxx::transaction_base& tx, const std::string& tenant, model::Dataset ds);
   void ensure_page_stage(model::Dataset ds);
+  // close_page's work: the COPY's end, the upsert, the watermark, the commit.
+  std::uint64_t commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id);
   sql::ChangeLog change_log() const;
   // Loads the digests of the tenant's current rows, when it has a baseline.
   void load_known_rows(const std::string& tenant, model::Dataset ds);
