@@ -144,6 +144,7 @@ int sync(const cli::Command& cmd) {
   std::unique_ptr<store::SyncStore> store;
   try {
     store = std::make_unique<store::SyncStore>(cfg->database.url, cfg->database.schema);
+    const auto op = store->connection().operation("migrating the schema", store::migration_operation);
     store::migrate(store->connection(), cfg->database.schema);
   } catch (const std::exception& e) {
     log::error("database unreachable", {{"error", e.what()}});
@@ -177,6 +178,19 @@ int sync(const cli::Command& cmd) {
                   out.error.empty() ? "" : " error=", out.error.c_str());
       std::fflush(stdout);
       if (out.skipped || out.status != store::RunStatus::succeeded) all_ok = false;
+      if (out.unrecorded) {
+        // The pull's connection was given up: record its end on a new one, if
+        // the database answers within the connection's deadlines; else the next
+        // run marks the row abandoned.
+        try {
+          store = std::make_unique<store::SyncStore>(cfg->database.url, cfg->database.schema);
+          schedule::record_outcome(*store, out);
+        } catch (const std::exception& e) {
+          log::error("run not recorded", {{"tenant", tenant.name}, {"dataset", model::spec(ds).name},
+                                          {"run", out.run_id}, {"error", e.what()}});
+          return cli::exit_failure;
+        }
+      }
     }
   }
   return all_ok ? cli::exit_ok : cli::exit_failure;

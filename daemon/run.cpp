@@ -9,7 +9,11 @@
 //    backoff, and the daemon recovers by itself;
 //  - SIGTERM/SIGINT stop scheduling, let running pulls stop at their next page or
 //    file (snapshots apply atomically, so nothing half-applied is left), exit 0;
-//  - SIGHUP reloads the config; a bad new config is logged and ignored.
+//  - SIGHUP reloads the config; a bad new config is logged and ignored;
+//  - never stuck, never silent: every pull answers to a StallWatch
+//    (sync.stall_timeout); a stalled pull, or a database that does not answer
+//    within its deadlines, turns /healthz 503 and mdesync_up 0, and WATCHDOG=1
+//    stops until syncing works again, so systemd restarts a wedged process.
 #include "daemon/run.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +47,7 @@
 #include "http/client.hpp"
 #include "schedule/planner.hpp"
 #include "schedule/pull.hpp"
+#include "store/failure.hpp"
 #include "store/migrations.hpp"
 #include "store/sync_store.hpp"
 
@@ -75,6 +80,7 @@ void notify(const std::string& state) {
 
 struct Job {
   Job(asio::io_context& io, std::string t, model::Dataset d) : tenant(std::move(t)), dataset(d), timer(io) {}
+  std::string key() const { return tenant + "/" + std::string(model::spec(dataset).name); }
   std::string tenant;
   model::Dataset dataset;
   asio::steady_timer timer;
@@ -85,13 +91,37 @@ struct Job {
   schedule::Plan plan{};
   std::optional<SystemTime> last_success;
   std::string last_outcome = "not run yet";
+  // The running pull's stall watch (read by the watchdog), and when it stalled.
+  std::shared_ptr<StallWatch> watch;
+  // Set when the last pull was given up (stalled, or the database did not answer
+  // in time): what /healthz says. Cleared by the next pull that succeeds.
+  std::optional<std::string> stalled;
+  // A pull given up could not write its end to sync_runs: written first thing by
+  // the next run, once the database answers again.
+  std::optional<schedule::PullOutcome> unrecorded;
 };
 
 struct RunResult {
   schedule::PullOutcome outcome;
   std::optional<store::SyncState> state;
   std::string error;  // a failure before the pull could start (database down, ...)
+  // The database did not answer within a deadline (connect_timeout, a statement
+  // deadline) before or after the pull: as stuck as a stalled pull.
+  bool database_silent = false;
+  bool recorded_earlier = false;  // the job's unrecorded outcome got written
 };
+
+// A new connection that timed out (libpq: "timeout expired") or a connection
+// broken loose by a deadline: the database is silent, not merely refusing.
+bool database_silent(const std::string& error) {
+  return error.find("timeout expired") != std::string::npos ||
+         error.find("did not answer within") != std::string::npos;
+}
+
+// After a stall, a pull gets this long to let go (its connections are broken
+// loose at once); still running past it, the process is wedged and the watchdog
+// stops being fed.
+constexpr auto stall_release_grace = std::chrono::seconds(30);
 
 class Daemon {
  public:
@@ -144,15 +174,20 @@ class Daemon {
     std::lock_guard lock(health_mutex_);
     const auto now = RealClock::instance().now_utc();
     std::string reasons;
-    for (const auto& [key, entry] : health_) {
-      const auto& [last_success, stale_after] = entry;
-      std::string why;
-      if (!last_success) why = key + ": no successful sync yet";
-      else if (now - *last_success > stale_after)
-        why = key + ": last successful sync at " + format_iso8601_utc(*last_success);
-      if (why.empty()) continue;
+    const auto add = [&reasons](const std::string& why) {
       if (!reasons.empty()) reasons += "; ";
       reasons += why;
+    };
+    if (!database_problem_.empty()) add("database: " + database_problem_);
+    for (const auto& [key, why] : stalled_) add(key + ": " + why);
+    for (const auto& [key, watch] : watches_)
+      if (watch->stalled() && stalled_.count(key) == 0) add(key + ": stalled: " + watch->stall_message());
+    for (const auto& [key, entry] : health_) {
+      const auto& [last_success, stale_after] = entry;
+      if (stalled_.count(key) != 0) continue;
+      if (!last_success) add(key + ": no successful sync yet");
+      else if (now - *last_success > stale_after)
+        add(key + ": last successful sync at " + format_iso8601_utc(*last_success));
     }
     if (health_.empty()) reasons = "no tenant configured";
     return {reasons.empty(), reasons};
@@ -160,8 +195,42 @@ class Daemon {
 
   void record_health(const Job& job) {
     std::lock_guard lock(health_mutex_);
-    health_[job.tenant + "/" + std::string(model::spec(job.dataset).name)] = {
-        job.last_success, intervals().incremental * stale_after_intervals + stale_slack};
+    health_[job.key()] = {job.last_success, intervals().incremental * stale_after_intervals + stale_slack};
+    if (job.stalled)
+      stalled_[job.key()] = *job.stalled;
+    else
+      stalled_.erase(job.key());
+    registry_.set(metrics::names::stalled,
+                  {{"tenant", job.tenant}, {"dataset", std::string(model::spec(job.dataset).name)}},
+                  job.stalled ? 1 : 0);
+    registry_.set(metrics::names::up, {}, stalled_.empty() && database_problem_.empty() ? 1 : 0);
+  }
+
+  // Between pulls: whether the database answers (bootstrap, runs that could not start).
+  void set_database_silent(bool silent) {
+    std::lock_guard lock(health_mutex_);
+    database_silent_ = silent;
+  }
+
+  void record_database(const std::string& problem) {
+    std::lock_guard lock(health_mutex_);
+    database_problem_ = problem;
+    registry_.set(metrics::names::up, {}, stalled_.empty() && database_problem_.empty() ? 1 : 0);
+  }
+
+  // Whether the scheduler makes progress, for the watchdog: no job given up as
+  // stalled, no silent database, and no pull still running long after its stall
+  // broke its connections loose.
+  bool making_progress() {
+    {
+      std::lock_guard lock(health_mutex_);
+      if (!stalled_.empty() || database_silent_) return false;
+    }
+    for (const auto& [key, job] : jobs_)
+      if (job->running && job->watch && job->watch->stalled() &&
+          RealClock::instance().now_steady() - job->watch->stalled_since() > stall_release_grace)
+        return false;
+    return true;
   }
 
   schedule::Intervals intervals() const { return {config_->sync.incremental_interval, config_->sync.full_interval}; }
@@ -213,15 +282,17 @@ class Daemon {
   // Makes jobs_ match the config: new tenants get jobs, removed ones retire.
   void apply_tenants(const config::Config& cfg) {
     std::set<std::string> wanted;
+    std::map<std::string, std::shared_ptr<TenantSession>> sessions;
     for (const auto& tenant : cfg.tenants) {
       std::shared_ptr<TenantSession> shared;
       try {
-        shared = std::make_shared<TenantSession>(cfg, tenant, RealClock::instance());
+        shared = session_for(cfg, tenant);
       } catch (const std::exception& e) {
         // One tenant's broken credentials never hold up the others.
         log::error("tenant disabled", {{"tenant", tenant.name}, {"error", e.what()}});
         continue;
       }
+      sessions[tenant.name] = shared;
       for (const auto ds : tenant.datasets) {
         const std::string key = tenant.name + "/" + std::string(model::spec(ds).name);
         wanted.insert(key);
@@ -231,6 +302,7 @@ class Daemon {
         job->retired = false;
       }
     }
+    sessions_ = std::move(sessions);
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       if (wanted.count(it->first) != 0) {
         ++it;
@@ -251,6 +323,20 @@ class Daemon {
     }
   }
 
+  // The tenant's session after a (re)load: the running one while its credentials
+  // are the same (its token cache and quota windows go on), else a new one that
+  // still counts the calls the old one made for the same tenant.
+  std::shared_ptr<TenantSession> session_for(const config::Config& cfg, const config::TenantOptions& tenant) {
+    const auto it = sessions_.find(tenant.name);
+    const std::shared_ptr<TenantSession> old = it == sessions_.end() ? nullptr : it->second;
+    const bool same_tenant = old && old->options().tenant_id == tenant.tenant_id;
+    auto fresh = std::make_shared<TenantSession>(cfg, tenant, RealClock::instance(), api::RetryPolicy{},
+                                                 same_tenant ? old->shared_quota() : nullptr);
+    if (old && old->same_credentials(*fresh)) return old;
+    if (old) log::info("tenant credentials changed", {{"tenant", tenant.name}, {"note", "a new token will be requested"}});
+    return fresh;
+  }
+
   // Reads sync_state (on a worker: the database may be slow or down) and
   // schedules every idle job from it; retried with backoff until it works.
   void bootstrap() {
@@ -260,6 +346,7 @@ class Daemon {
       std::string error;
       try {
         store::SyncStore store(cfg->database.url, cfg->database.schema);
+        const auto op = store.connection().operation("migrating the schema", store::migration_operation);
         store::migrate(store.connection(), cfg->database.schema);
         for (const auto& tenant : cfg->tenants)
           for (const auto ds : tenant.datasets)
@@ -278,6 +365,8 @@ class Daemon {
       const auto wait = std::min<milliseconds>(std::chrono::seconds(1) * (1 << bootstrap_failures_), max_bootstrap_retry);
       log::error("database unavailable", {{"error", error}, {"retry_in_ms", wait.count()}});
       notify("STATUS=waiting for the database: " + error);
+      record_database(error);
+      set_database_silent(database_silent(error));
       bootstrap_timer_.expires_after(wait);
       bootstrap_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) bootstrap();
@@ -285,6 +374,8 @@ class Daemon {
       return;
     }
     bootstrap_failures_ = 0;
+    record_database("");
+    set_database_silent(false);
     for (auto& [key, job] : jobs_) {
       if (job->running || job->retired) continue;
       const auto it = states.find(key);
@@ -319,28 +410,42 @@ class Daemon {
     auto cfg = config_;
     auto shared = job.shared;
     const auto mode = job.plan.mode;
-    asio::post(pool_, [this, &job, cfg, shared, mode] {
-      RunResult result = execute(*cfg, *shared, job.dataset, mode);
+    job.watch = std::make_shared<StallWatch>(cfg->sync.stall_timeout);
+    {
+      std::lock_guard lock(health_mutex_);
+      watches_[job.key()] = job.watch;
+    }
+    asio::post(pool_, [this, &job, cfg, shared, mode, watch = job.watch, unrecorded = job.unrecorded] {
+      RunResult result = execute(*cfg, *shared, job.dataset, mode, *watch, unrecorded);
       asio::post(io_, [this, &job, result = std::move(result)] { finished(job, result); });
     });
   }
 
-  RunResult execute(const config::Config& cfg, TenantSession& shared, model::Dataset ds, store::RunMode mode) {
+  RunResult execute(const config::Config& cfg, TenantSession& shared, model::Dataset ds, store::RunMode mode,
+                    StallWatch& watch, const std::optional<schedule::PullOutcome>& unrecorded) {
     RunResult result;
     try {
       // A connection per run: a restarted database costs one failed run, not a stuck daemon.
       store::SyncStore store(cfg.database.url, cfg.database.schema);
+      if (unrecorded) {
+        // The end of a pull given up earlier, now that the database answers.
+        schedule::record_outcome(store, *unrecorded);
+        result.recorded_earlier = true;
+      }
       // HTTP clients are per thread; the tenant's tokens and quota are shared.
       http::Client http(api::client_options(cfg.http));
       api::DefenderClient api(shared.options(), http, shared.tokens(), shared.quota(), RealClock::instance());
       schedule::PullContext ctx{cfg, shared.options(), api, store, RealClock::instance(), &stop_flag_};
+      ctx.watch = &watch;
       result.outcome = schedule::run_pull(ctx, {ds, mode, false});
       record_api_metrics(shared, api.stats());
-      result.state = store.state(shared.options().name, ds);
+      if (!result.outcome.unrecorded) result.state = store.state(shared.options().name, ds);
     } catch (const std::exception& e) {
       result.error = e.what();
+      result.database_silent = database_silent(result.error);
       result.outcome.status = store::RunStatus::failed;
-      result.outcome.error = e.what();
+      result.outcome.error = store::describe_failure(e);
+      result.outcome.recovery = store::recovery_of(e);
       log::error("pull failed to start", {{"tenant", shared.options().name}, {"dataset", model::spec(ds).name},
                                           {"error", e.what()}});
     }
@@ -368,6 +473,7 @@ class Daemon {
     registry_.add(metrics::names::rows_upserted, labels, static_cast<double>(out.counts.upserted));
     registry_.add(metrics::names::rows_removed, labels, static_cast<double>(out.counts.removed));
     registry_.add(metrics::names::rows_rejected, labels, static_cast<double>(out.counts.rejected));
+    registry_.add(metrics::names::rows_altered, labels, static_cast<double>(out.counts.altered));
     auto with_mode = labels;
     with_mode.emplace_back("mode", store::to_string(out.mode));
     registry_.set(metrics::names::run_duration_seconds, with_mode, out.duration.count() / 1000.0);
@@ -380,8 +486,29 @@ class Daemon {
 
   void finished(Job& job, const RunResult& r) {
     job.running = false;
+    {
+      std::lock_guard lock(health_mutex_);
+      watches_.erase(job.key());
+    }
+    job.watch.reset();
     const auto& out = r.outcome;
     const auto now = RealClock::instance().now_utc();
+    if (r.recorded_earlier) job.unrecorded.reset();
+    if (out.unrecorded) job.unrecorded = out;
+    // Given up as stalled, or the database was silent: stuck, as far as health
+    // and the watchdog are concerned, until a pull of this job succeeds.
+    if (!out.stalled_step.empty() || r.database_silent) {
+      job.stalled = r.database_silent ? "the database did not answer: " + r.error : out.error;
+    } else if (out.status == store::RunStatus::succeeded || out.status == store::RunStatus::guarded) {
+      job.stalled.reset();
+    }
+    if (r.error.empty()) {
+      record_database("");
+      set_database_silent(false);
+    } else {
+      record_database(r.error);
+      set_database_silent(r.database_silent);
+    }
     if (out.skipped) {
       job.last_outcome = "held by another instance";
     } else {
@@ -399,7 +526,13 @@ class Daemon {
       schedule_at(job, {now + std::min(lock_retry, intervals().incremental / 2), job.plan.mode});
     } else if (out.status == store::RunStatus::failed || !r.state) {
       job.failures = std::min(job.failures + 1, 30);
-      schedule_at(job, {now + schedule::retry_delay(job.failures, intervals()), job.plan.mode});
+      // Retrying soon helps a busy service or a restarting database, not a
+      // rejected secret or a missing permission: those wait a whole interval.
+      auto delay = schedule::retry_delay(job.failures, intervals());
+      if (out.recovery == Recovery::fatal) delay = std::max<milliseconds>(delay, intervals().incremental);
+      log::debug("retry planned", {{"tenant", job.tenant}, {"dataset", model::spec(job.dataset).name},
+                                   {"recovery", to_string(out.recovery)}, {"delay_ms", delay.count()}});
+      schedule_at(job, {now + delay, job.plan.mode});
     } else {
       job.failures = 0;
       schedule_from(job, *r.state);
@@ -426,7 +559,8 @@ class Daemon {
   }
 
   void ping_watchdog() {
-    notify("WATCHDOG=1");
+    // Fed only while the scheduler makes progress: a wedged process is restarted.
+    if (making_progress()) notify("WATCHDOG=1");
     watchdog_timer_.expires_after(watchdog_period_);
     watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) ping_watchdog();
@@ -437,6 +571,10 @@ class Daemon {
   metrics::Registry registry_;
   std::mutex health_mutex_;
   std::map<std::string, std::pair<std::optional<SystemTime>, milliseconds>> health_;  // job -> last success, stale after
+  std::map<std::string, std::string> stalled_;                    // job -> why it was given up
+  std::map<std::string, std::shared_ptr<StallWatch>> watches_;   // job -> its running pull's watch
+  std::string database_problem_;  // why the database cannot be used now; empty when it can
+  bool database_silent_ = false;  // ... because it does not answer (not merely refuses)
   std::shared_ptr<const config::Config> config_;
   std::string config_path_;
   asio::signal_set signals_;
@@ -444,6 +582,7 @@ class Daemon {
   asio::steady_timer watchdog_timer_;
   std::chrono::microseconds watchdog_period_{0};
   std::map<std::string, std::unique_ptr<Job>> jobs_;
+  std::map<std::string, std::shared_ptr<TenantSession>> sessions_;  // by tenant name, kept across reloads
   asio::thread_pool pool_;
   std::atomic<bool> stop_flag_{false};
   bool stopping_ = false;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <random>
 
+#include "core/classify.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/timestamp.hpp"
@@ -39,7 +40,7 @@ std::string describe_api_error(const http::Response& r, const std::string& token
   return redact_bearer(std::move(text), token);
 }
 
-bool is_retryable_status(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+bool is_retryable_status(int status) { return classify_http_status(status) == Recovery::retry; }
 
 // Carries a sink's own exception through the transport and past the retry loop,
 // which would otherwise take a transient one for a network failure.
@@ -128,8 +129,18 @@ http::Response DefenderClient::exchange(const std::string& url, ratelimit::Famil
   int attempts = 0;
   int throttled = 0;
   bool refreshed = false;
+  // A pull given up as stalled retries nothing more.
+  const auto throw_if_stalled = [this] {
+    if (watch_ != nullptr && watch_->stalled())
+      throw Error(ErrorKind::transient, "stalled: " + watch_->stall_message());
+  };
   for (;;) {
-    for (auto wait = quota_.reserve(family); wait.count() > 0; wait = quota_.reserve(family)) clock_.sleep_for(wait);
+    throw_if_stalled();
+    for (auto wait = quota_.reserve(family); wait.count() > 0; wait = quota_.reserve(family)) {
+      // Waiting for the quota is waiting on purpose, not a stall.
+      if (watch_ != nullptr) watch_->waiting(wait);
+      clock_.sleep_for(wait);
+    }
 
     http::Response response;
     std::string token;
@@ -144,6 +155,7 @@ http::Response DefenderClient::exchange(const std::string& url, ratelimit::Famil
       std::rethrow_exception(sink_error);
     } catch (const Error& e) {
       ++stats_.by_status[{endpoint, 0}];
+      throw_if_stalled();
       if (e.kind() != ErrorKind::transient) throw;
       if (++attempts >= retry_.max_attempts)
         throw Error(ErrorKind::transient, "GET " + where + " failed after " + std::to_string(attempts) +
@@ -158,6 +170,7 @@ http::Response DefenderClient::exchange(const std::string& url, ratelimit::Famil
 
     const int status = response.status;
     ++stats_.by_status[{endpoint, status}];
+    if (watch_ != nullptr) watch_->advanced();  // the API answered
     if (status >= 200 && status < 300) return response;
     if (status == 401) {
       if (refreshed)
@@ -184,6 +197,7 @@ http::Response DefenderClient::exchange(const std::string& url, ratelimit::Famil
       auto wait = ratelimit::parse_retry_after(response.header("Retry-After").value_or(""), clock_.now_utc())
                       .value_or(backoff.next());
       quota_.pause_until(family, clock_.now_steady() + wait);
+      if (watch_ != nullptr) watch_->waiting(wait);
       log::warn("api throttled", {{"tenant", tenant_.name}, {"url", where}, {"retry_after_ms", wait.count()}});
       continue;
     }

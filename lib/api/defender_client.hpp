@@ -17,6 +17,7 @@
 #include "auth/token_source.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/stall_watch.hpp"
 #include "http/transport.hpp"
 #include "http/url.hpp"
 #include "model/dataset.hpp"
@@ -71,6 +72,10 @@ class DefenderClient {
   http::Response get_streamed(const std::string& url, ratelimit::Family family, const BodySink& sink);
 
   const CallStats& stats() const { return stats_; }
+  http::Transport& transport() { return transport_; }
+  // Answers count as progress of `watch`, quota and Retry-After waits as waiting
+  // on purpose (see StallWatch). nullptr: none.
+  void set_stall_watch(StallWatch* watch) { watch_ = watch; }
   const std::string& tenant_name() const { return tenant_.name; }
 
  private:
@@ -85,6 +90,7 @@ class DefenderClient {
   RetryPolicy retry_;
   std::string api_origin_;
   CallStats stats_;
+  StallWatch* watch_ = nullptr;
 };
 
 // "%3A"-style percent-encoding for a query value.

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "core/classify.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "ratelimit/backoff.hpp"
@@ -11,6 +12,8 @@ namespace mdesync::api {
 namespace {
 
 constexpr int max_url_refreshes = 3;
+// Downloads of one URL that answer an empty body before new URLs are asked for.
+constexpr int empty_body_attempts = 2;
 
 }  // namespace
 
@@ -19,7 +22,9 @@ DownloadStats download_file(http::Transport& transport, const DownloadTarget& ta
   DownloadStats stats;
   ratelimit::Backoff backoff(retry.backoff_base, retry.backoff_cap, std::random_device{}());
   int failures = 0;
+  int empty_bodies = 0;
   for (;;) {
+    if (target.check) target.check();
     const std::string url = target.url();
     const std::string where = log::redact_url(url);
     http::Request request;
@@ -45,6 +50,7 @@ DownloadStats download_file(http::Transport& transport, const DownloadTarget& ta
             }
           });
     } catch (const Error& e) {
+      if (target.check) target.check();
       if (e.kind() != ErrorKind::transient) throw;
       if (++failures >= retry.max_attempts)
         throw Error(ErrorKind::transient, "download of " + where + " failed after " + std::to_string(failures) +
@@ -58,12 +64,28 @@ DownloadStats download_file(http::Transport& transport, const DownloadTarget& ta
     }
 
     const int status = response.status;
-    if (status == 200 || status == 206) {
-      if (stats.bytes == 0)
-        throw Error(ErrorKind::data, "download of " + where + ": the server answered " + std::to_string(status) +
-                                         " with an empty body; an export file is never empty");
-      return stats;
+    if ((status == 200 || status == 206) && stats.bytes == 0) {
+      // Not even a gzip header: a failed transfer, not an empty file (a file of
+      // zero lines is still a gzip stream). Fetch it again, then ask for a new
+      // export, as for a refused URL.
+      if (++empty_bodies < empty_body_attempts) {
+        const auto wait = backoff.next();
+        log::warn("download retry", {{"file", where}, {"attempt", empty_bodies}, {"wait_ms", wait.count()},
+                                     {"error", "HTTP " + std::to_string(status) + " with an empty body"}});
+        clock.sleep_for(wait);
+        continue;
+      }
+      if (++stats.url_refreshes > max_url_refreshes)
+        throw Error(ErrorKind::data, "download of " + where + ": storage answered " + std::to_string(status) +
+                                         " with an empty body " + std::to_string(empty_body_attempts) +
+                                         " times in a row even after new export requests; an export file is never "
+                                         "empty (a file of zero lines is still a gzip stream)");
+      log::info("download url refreshed", {{"file", where}, {"status", status}, {"reason", "empty body"}});
+      empty_bodies = 0;
+      target.refresh();
+      continue;
     }
+    if (status == 200 || status == 206) return stats;
     if (status == 403) {
       if (++stats.url_refreshes > max_url_refreshes)
         throw Error(ErrorKind::auth, "download of " + where + ": storage refused the signed URL " +
@@ -76,7 +98,7 @@ DownloadStats download_file(http::Transport& transport, const DownloadTarget& ta
       // Everything was received before the connection failed; the gzip trailer check decides.
       return stats;
     }
-    if (status == 429 || status >= 500) {
+    if (classify_http_status(status) == Recovery::retry) {
       if (++failures >= retry.max_attempts)
         throw Error(ErrorKind::transient, "download of " + where + " failed after " + std::to_string(failures) +
                                               " attempts: HTTP " + std::to_string(status));

@@ -6,7 +6,8 @@
 //    token never goes to a storage host.
 //  - After a reset or a short body the download resumes with Range at the byte
 //    it reached; a server that ignores Range answers 200 and the sink is told to
-//    start over. An empty 200 is a failure, not an empty file.
+//    start over. An empty 200 is a failed transfer, not an empty file: it is
+//    fetched again, then new URLs are asked for, as after a 403.
 //  - A 403 (expired or refused signature) asks the caller for fresh URLs.
 //  - URLs appear in messages without their query string.
 #include <cstdint>
@@ -23,6 +24,9 @@ namespace mdesync::api {
 struct DownloadTarget {
   std::function<std::string()> url;  // the file's current SAS URL
   std::function<void()> refresh;     // after a 403: obtain fresh URLs, or throw
+  // Throws when the download must stop (shutting down, the pull stalled); called
+  // before every attempt and every wait. May be empty.
+  std::function<void()> check;
 };
 
 struct DownloadSink {

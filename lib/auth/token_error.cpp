@@ -5,6 +5,7 @@
 #include <string>
 
 #include "auth/flat_json.hpp"
+#include "core/classify.hpp"
 #include "core/log.hpp"
 
 namespace mdesync::auth {
@@ -87,9 +88,11 @@ const char* fix_for(const config::TenantOptions& tenant, const std::string& erro
 
 Error token_error(const config::TenantOptions& tenant, const http::Response& response,
                   std::initializer_list<std::string_view> never_show) {
-  const auto kind = response.status == 429  ? ErrorKind::throttled
-                    : response.status >= 500 ? ErrorKind::transient
-                                             : ErrorKind::auth;
+  // 4xx from the token endpoint are about the credentials (AADSTS codes say which).
+  const auto kind = response.status == 429                                    ? ErrorKind::throttled
+                    : classify_http_status(response.status) == Recovery::retry ? ErrorKind::transient
+                    : response.status < 500                                    ? ErrorKind::auth
+                                                                               : ErrorKind::fatal;
   std::string message = "tenant \"" + tenant.name + "\": token request failed (HTTP " +
                         std::to_string(response.status);
   const auto json = FlatJson::parse(response.body);

@@ -31,6 +31,7 @@ struct SecretSource {
   std::string env;               // client_secret_env
   std::string certificate_file;  // certificate_file (PEM)
   std::string private_key_file;  // private_key_file (PEM)
+  bool operator==(const SecretSource&) const = default;
 };
 
 struct TenantOptions {
@@ -62,6 +63,9 @@ struct SyncOptions {
   // A full sync compares a tenant's rows by digest (16 bytes of memory a row) up to
   // this many current rows per data set; above it, PostgreSQL compares them.
   int digest_rows_limit = 4'000'000;  // 0..1000000000; 0 = always PostgreSQL
+  // A pull that makes no progress this long (no bytes from the API or storage,
+  // no rows accepted by PostgreSQL, no statement completed) is given up.
+  milliseconds stall_timeout = std::chrono::minutes(10);  // 30s..24h
 };
 
 // Per tenant; defaults are the documented quotas.
@@ -70,11 +74,13 @@ struct LimitsOptions {
   int json_per_hour = 1000;
   int export_per_minute = 5;
   int export_per_hour = 20;
+  bool operator==(const LimitsOptions&) const = default;
 };
 
 struct HttpOptions {
   std::string ca_file;  // extra trust anchors, added to the system store
   milliseconds timeout = std::chrono::seconds(300);
+  bool operator==(const HttpOptions&) const = default;
 };
 
 struct MetricsOptions {

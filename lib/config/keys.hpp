@@ -173,6 +173,20 @@ Key<S> duration_key(std::string_view name, F field, bool allow_zero) {
           }};
 }
 
+template <typename S, typename F>
+Key<S> duration_range_key(std::string_view name, F field, std::chrono::milliseconds min,
+                          std::chrono::milliseconds max) {
+  return {name, Shape::scalar, std::string(duration_expected), false,
+          [field, min, max](const YAML::Node& v, const Where& at, S& out, Problems& problems) {
+            const auto value = parse_duration(v.Scalar());
+            if (!value) return problems.add(at, "expected " + std::string(duration_expected) + ", got " + describe(v));
+            if (*value < min || *value > max)
+              return problems.add(at, "must be " + format_duration(min) + ".." + format_duration(max) + ", got " +
+                                          v.Scalar());
+            std::invoke(field, out) = *value;
+          }};
+}
+
 // `choices` must outlive the table (a namespace-scope constexpr array).
 template <typename S, typename F, typename E, std::size_t N>
 Key<S> enum_key(std::string_view name, F field, const Choice<E> (&choice_array)[N]) {

@@ -74,6 +74,7 @@ std::span<const Key<SyncOptions>> sync_keys() {
       number_key<S>("max_removal_ratio", &S::max_removal_ratio, 0.0, 1.0, "0..1"),
       int_key<S>("download_concurrency", &S::download_concurrency, 1, 64),
       int_key<S>("digest_rows_limit", &S::digest_rows_limit, 0, 1'000'000'000),
+      duration_range_key<S>("stall_timeout", &S::stall_timeout, std::chrono::seconds(30), std::chrono::hours(24)),
   };
   return keys;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Error kinds shared by every area. One place (classify) decides whether a
-// failure is retried, needs a new connection, or ends the run.
+// Error kinds shared by every area. One place (core/classify.hpp) decides whether
+// a failure is retried, needs a new connection, or ends the run.
 #include <stdexcept>
 #include <string>
 

@@ -14,6 +14,7 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -180,7 +182,25 @@ struct Client::Impl {
     initiate([&result](error_code ec, auto&&...) { result = ec; });
     ioc.restart();
     ioc.run();
+    if (interrupt_requested()) throw Error(ErrorKind::transient, "interrupted: " + interrupt_reason);
     return result;
+  }
+
+  // interrupt(): set from another thread while a request runs; the request's
+  // thread closes the sockets (a handler posted to its io_context) and fails.
+  std::mutex interrupt_mutex;
+  bool busy = false;
+  bool interrupted = false;
+  std::string interrupt_reason;
+  Connection* connecting = nullptr;  // only touched on the request's thread
+  bool interrupt_requested() {
+    std::lock_guard lock(interrupt_mutex);
+    return interrupted;
+  }
+  void set_busy(bool b) {
+    std::lock_guard lock(interrupt_mutex);
+    busy = b;
+    if (b) interrupted = false;
   }
 
   template <class Fn>
@@ -249,6 +269,11 @@ std::unique_ptr<Connection> Client::Impl::connect(const Url& url) {
   }
 
   auto& tcp = c->lowest();
+  connecting = c.get();  // what an interrupt closes before it is in `connections`
+  struct Connected {
+    Impl& impl;
+    ~Connected() { impl.connecting = nullptr; }
+  } connected{*this};
   tcp.expires_after(options.timeout);
   ec = wait([&](auto handler) { tcp.async_connect(endpoints, std::move(handler)); });
   if (ec) fail(ec, "connecting to", url.authority());
@@ -411,6 +436,11 @@ Response Client::Impl::perform(const Request& request, const BodySink* on_body, 
                                        log::redact_url(request.url) + "); use https://");
   auto req = build(url, request);  // before connecting: a bad request never costs a connection
   const std::string origin = url.origin();
+  set_busy(true);
+  struct Idle {
+    Impl& impl;
+    ~Idle() { impl.set_busy(false); }
+  } idle{*this};
   // At most two rounds: the second runs on a fresh connection, which cannot be stale.
   for (;;) {
     auto it = connections.find(origin);
@@ -446,6 +476,23 @@ Response Client::stream(const Request& request, const std::function<void(std::st
 }
 
 void Client::close() { impl_->connections.clear(); }
+
+void Client::interrupt(const std::string& why) {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.interrupt_mutex);
+  if (!impl.busy || impl.interrupted) return;
+  impl.interrupted = true;
+  impl.interrupt_reason = why;
+  asio::post(impl.ioc, [&impl] {
+    const auto close = [](Connection& c) {
+      error_code ignored;
+      c.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      c.lowest().socket().close(ignored);
+    };
+    for (auto& [origin, connection] : impl.connections) close(*connection);
+    if (impl.connecting != nullptr) close(*impl.connecting);
+  });
+}
 
 std::size_t Client::connections_opened() const { return impl_->opened; }
 

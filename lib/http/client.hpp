@@ -52,6 +52,10 @@ class Client final : public Transport {
 
   // Drops every kept-alive connection.
   void close();
+  // Thread-safe: makes the request running now (if any) fail at once with
+  // Error(transient, "interrupted: <why>"), its connection closed. Later requests
+  // work as usual. For a pull given up as stalled (StallWatch).
+  void interrupt(const std::string& why) override;
   // Connections opened since construction (for logs, metrics and tests).
   std::size_t connections_opened() const;
 

@@ -46,6 +46,9 @@ class Transport {
   // a failed response: the caller discards or resumes them (nothing is retried here).
   virtual Response stream(const Request& request, const std::function<void(std::string_view)>& on_body,
                           const std::function<void(const Response&)>& on_head) = 0;
+  // Thread-safe: the request running now, if any, fails at once. Transports
+  // that cannot block forever need not do anything.
+  virtual void interrupt(const std::string& why) { (void)why; }
 };
 
 }  // namespace mdesync::http

@@ -26,8 +26,14 @@ inline constexpr std::string_view run_duration_seconds = "mdesync_run_duration_s
 inline constexpr std::string_view runs = "mdesync_runs_total";
 // Gauge, labels {tenant, dataset}: Unix time of the last successful run.
 inline constexpr std::string_view last_success_timestamp_seconds = "mdesync_last_success_timestamp_seconds";
-// Gauge, no labels: 1 while the daemon runs.
+// Gauge, no labels: 1 while the daemon runs and syncing works; 0 while a pull
+// is stalled or the database is unreachable (what /healthz says).
 inline constexpr std::string_view up = "mdesync_up";
+// Gauge, labels {tenant, dataset}: 1 while that job's pull is stalled or was
+// last given up as stalled (no progress for sync.stall_timeout), 0 otherwise.
+inline constexpr std::string_view stalled = "mdesync_stalled";
+// Counter, labels {tenant, dataset}: records stored with a value altered to fit.
+inline constexpr std::string_view rows_altered = "mdesync_rows_altered_total";
 }  // namespace names
 
 // Label names used above.

@@ -31,6 +31,12 @@ const DatasetSpec& spec(Dataset d);
 std::optional<Dataset> parse_dataset(std::string_view name);
 inline constexpr Dataset all_datasets[] = {Dataset::cpe, Dataset::noncpe};
 
+// After the columns above, both tables have extra_fields (jsonb, NULL when
+// empty): every field a record carried beyond the documented ones, exactly as
+// sent, and under "_original" the value as sent of each field that had to be
+// altered to be stored. COPY order: tenant, columns, extra_fields.
+inline constexpr std::string_view extra_fields_column = "extra_fields";
+
 // Columns a record must carry to be stored at all.
 inline constexpr std::string_view required_json_fields[] = {"deviceId", "softwareName"};
 

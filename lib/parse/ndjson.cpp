@@ -84,6 +84,8 @@ void NdjsonReader::take_line(std::string_view line) {
     return reject("trailing content after the record");
   }
   ++rows_;
+  if (!encoder_.alteration().empty() && alterations_.size() < max_alteration_details)
+    alterations_.push_back({line_no_, name_ + " line " + std::to_string(line_no_) + ": " + encoder_.alteration()});
 }
 
 void NdjsonReader::reject(std::string_view problem, std::string_view detail) {

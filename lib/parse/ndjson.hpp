@@ -39,6 +39,8 @@ class NdjsonReader {
   std::size_t lines() const { return line_no_; }
   // The first max_rejection_details rejections; index is the 1-based line number.
   const std::vector<Rejection>& rejections() const { return rejections_; }
+  // The first max_alteration_details records stored altered; index is the line number.
+  const std::vector<Rejection>& alterations() const { return alterations_; }
 
  private:
   void take_line(std::string_view line);
@@ -55,6 +57,7 @@ class NdjsonReader {
   std::size_t rows_ = 0;
   std::size_t rejected_ = 0;
   std::vector<Rejection> rejections_;
+  std::vector<Rejection> alterations_;
 };
 
 }  // namespace mdesync::parse

@@ -69,7 +69,11 @@ void read_records(RecordEncoder& encoder, od::value& value, od::document& doc, s
     od::value record;
     if (const auto err = std::move(element).get(record)) fail("page is not valid JSON", doc, body, err);
     switch (encoder.encode(record, copy_out)) {
-      case Verdict::stored: ++result.rows; break;
+      case Verdict::stored:
+        ++result.rows;
+        if (!encoder.alteration().empty() && result.altered.size() < max_alteration_details)
+          result.altered.push_back({index, encoder.alteration()});
+        break;
       case Verdict::rejected: result.rejected.push_back({index, encoder.reason()}); break;
       case Verdict::malformed:
         fail("page is not valid JSON: record " + std::to_string(index) + ": " + encoder.reason(), doc, body);

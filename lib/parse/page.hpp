@@ -24,6 +24,7 @@ class PageError : public Error {
 struct PageResult {
   std::size_t rows = 0;                   // COPY lines appended
   std::vector<Rejection> rejected;        // index = position in `value`
+  std::vector<Rejection> altered;         // the first max_alteration_details; reason = what was altered
   std::optional<std::string> next_link;   // @odata.nextLink; absent on the last page
   std::string context;                    // @odata.context
 };

@@ -405,7 +405,11 @@ void PageStream::parse_batch() {
     if (const auto err = std::move(element).get(record))
       fail_batch("page is not valid JSON", simdjson::error_message(err), &doc);
     switch (encoder_.encode(record, out_)) {
-      case Verdict::stored: ++result_.rows; break;
+      case Verdict::stored:
+        ++result_.rows;
+        if (!encoder_.alteration().empty() && result_.altered.size() < max_alteration_details)
+          result_.altered.push_back({index_, encoder_.alteration()});
+        break;
       case Verdict::rejected: result_.rejected.push_back({index_, encoder_.reason()}); break;
       case Verdict::malformed: fail_batch("page is not valid JSON", encoder_.reason(), &doc);
     }

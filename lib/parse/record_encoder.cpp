@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "parse/copy_text.hpp"
+#include "parse/json_value.hpp"
 #include "parse/quote.hpp"
 #include "parse/timestamp_text.hpp"
 
@@ -28,41 +29,7 @@ const char* describe(json_type t) {
   return "an unknown value";
 }
 
-// raw_json_token() runs up to the next token, so it carries trailing whitespace.
-std::string_view trim_json_space(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// The JSON number grammar (RFC 8259 section 6). On-Demand leaves scalars it is not
-// asked to convert unchecked, and a text column stores the token verbatim.
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  const auto digits = [&] {
-    const std::size_t start = i;
-    while (i < s.size() && is_digit(s[i])) ++i;
-    return i > start;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
-}
 
 enum class IntParse { ok, not_integer, out_of_range };
 
@@ -103,16 +70,8 @@ RecordEncoder::RecordEncoder(model::Dataset dataset, std::string tenant)
     for (std::size_t i = 0; i < columns_.size(); ++i)
       if (columns_[i].json_name == required) required_.push_back(i);
   }
-  // The indexes of sql/: the primary key, and software_inventory_vulnerable_by_device.
-  index_groups_.emplace_back();
   for (std::size_t i = 0; i < columns_.size(); ++i)
-    if (columns_[i].key) index_groups_.back().push_back(i);
-  if (dataset == model::Dataset::cpe) {
-    index_groups_.emplace_back();
-    for (const std::string_view name : {"deviceId", "deviceName", "osPlatform", "rbacGroupName"})
-      for (std::size_t i = 0; i < columns_.size(); ++i)
-        if (columns_[i].json_name == name) index_groups_.back().push_back(i);
-  }
+    if (columns_[i].key) key_columns_.push_back(i);
   slots_.resize(columns_.size());
   for (auto& s : slots_) s.text.reserve(64);
   reason_.reserve(256);
@@ -145,9 +104,13 @@ Verdict RecordEncoder::encode(simdjson::ondemand::value record, std::string& out
 
 Verdict RecordEncoder::encode(simdjson::ondemand::object record, std::string& out) {
   reason_.clear();
+  alteration_.clear();
+  extra_members_.clear();
+  original_members_.clear();
   for (auto& slot : slots_) {
     slot.has_value = false;
     slot.bytes = 0;
+    slot.altered = false;
   }
   for (auto field_result : record) {
     simdjson::ondemand::field field;
@@ -157,9 +120,11 @@ Verdict RecordEncoder::encode(simdjson::ondemand::object record, std::string& ou
       reason_.append("invalid field name: ").append(simdjson::error_message(err));
       return Verdict::rejected;
     }
+    field_key_ = key;
     const int col = find_column(key);
-    if (col < 0) continue;  // unknown fields are skipped by the next iteration step
-    if (const auto v = read_value(static_cast<std::size_t>(col), field.value()); v != Verdict::stored) return v;
+    const Verdict v = col < 0 ? read_undocumented(key, field.value())
+                              : read_value(static_cast<std::size_t>(col), field.value());
+    if (v != Verdict::stored) return v;
   }
   for (const auto col : required_) {
     if (!slots_[col].has_value || slots_[col].text.empty()) {
@@ -167,19 +132,76 @@ Verdict RecordEncoder::encode(simdjson::ondemand::object record, std::string& ou
       return Verdict::rejected;
     }
   }
-  for (const auto& group : index_groups_) {
-    std::size_t bytes = tenant_.size();
-    for (const auto col : group) bytes += slots_[col].bytes;
-    if (bytes <= max_indexed_bytes) continue;
-    for (std::size_t i = 0; i < group.size(); ++i)
-      reason_.append(i == 0 ? "" : i + 1 == group.size() ? " and " : ", ").append(columns_[group[i]].json_name);
-    reason_.append(" together with the tenant are ").append(std::to_string(bytes));
-    reason_.append(" bytes, more than the ").append(std::to_string(max_indexed_bytes));
-    reason_.append(" a PostgreSQL index entry can hold");
+  std::size_t key_bytes = tenant_.size();
+  for (const auto col : key_columns_) key_bytes += slots_[col].bytes;
+  if (key_bytes > max_key_bytes) {
+    for (std::size_t i = 0; i < key_columns_.size(); ++i)
+      reason_.append(i == 0 ? "" : i + 1 == key_columns_.size() ? " and " : ", ")
+          .append(columns_[key_columns_[i]].json_name);
+    reason_.append(" together with the tenant are ").append(std::to_string(key_bytes));
+    reason_.append(" bytes, more than the ").append(std::to_string(max_key_bytes));
+    reason_.append(" the primary key can hold");
     return Verdict::rejected;
   }
+  collect_alterations();
   emit(out);
+  if (!original_members_.empty()) ++stats_.altered;
   return Verdict::stored;
+}
+
+Verdict RecordEncoder::read_undocumented(std::string_view key, simdjson::ondemand::value value) {
+  scratch_clean_.clear();
+  scratch_original_.clear();
+  std::string problem;
+  const JsonCopy copy = copy_json_value(value, scratch_clean_, scratch_original_, problem);
+  if (copy == JsonCopy::invalid) {
+    reason_.append(key.substr(0, 100)).append(": ").append(problem);
+    return Verdict::rejected;
+  }
+  if (!extra_members_.empty()) extra_members_.push_back(',');
+  const bool key_fixed = fix_nul(key, fixed_);
+  append_jsonb_string(extra_members_, key_fixed ? std::string_view(fixed_) : key);
+  extra_members_.push_back(':');
+  extra_members_.append(scratch_clean_);
+  if (copy == JsonCopy::altered || key_fixed) {
+    // The name or the value could not be kept as sent. (An undocumented field
+    // itself named "_original" would collide with this member; the API has none.)
+    if (!original_members_.empty()) original_members_.push_back(',');
+    append_jsonb_string(original_members_, key);
+    original_members_.push_back(':');
+    append_jsonb_string(original_members_, scratch_original_);
+    if (!alteration_.empty()) alteration_.append("; ");
+    alteration_.append(key.substr(0, 100)).append(": altered to fit jsonb");
+  }
+  if (key_fixed) key = fixed_;
+  const auto it = stats_.undocumented.find(key);
+  if (it != stats_.undocumented.end())
+    ++it->second;
+  else
+    stats_.undocumented.emplace(std::string(key), 1);
+  return Verdict::stored;
+}
+
+void RecordEncoder::altered(std::size_t col, std::string_view original, std::string_view what) {
+  Slot& slot = slots_[col];
+  slot.altered = true;
+  slot.original.assign(original);
+  slot.sent_name = field_key_;
+  slot.what = what;
+}
+
+void RecordEncoder::collect_alterations() {
+  // Undocumented fields wrote theirs as they came; documented ones follow in column order.
+  for (std::size_t col = 0; col < slots_.size(); ++col) {
+    const Slot& slot = slots_[col];
+    if (!slot.altered) continue;
+    if (!original_members_.empty()) original_members_.push_back(',');
+    append_jsonb_string(original_members_, slot.sent_name);
+    original_members_.push_back(':');
+    append_jsonb_string(original_members_, slot.original);
+    if (!alteration_.empty()) alteration_.append("; ");
+    alteration_.append(columns_[col].json_name).append(": ").append(slot.what);
+  }
 }
 
 Verdict RecordEncoder::read_value(std::size_t col, simdjson::ondemand::value& value) {
@@ -187,6 +209,7 @@ Verdict RecordEncoder::read_value(std::size_t col, simdjson::ondemand::value& va
   slot.text.clear();  // a repeated field replaces the earlier one
   slot.has_value = false;
   slot.bytes = 0;
+  slot.altered = false;
   json_type type;
   if (const auto err = value.type().get(type)) return malformed(col, err);
   if (type == json_type::null) {
@@ -205,11 +228,12 @@ Verdict RecordEncoder::read_value(std::size_t col, simdjson::ondemand::value& va
   return reject(col, "unsupported column type");
 }
 
-Verdict RecordEncoder::read_string(std::size_t col, simdjson::ondemand::value& value, std::string_view& s) {
+Verdict RecordEncoder::read_string(std::size_t col, simdjson::ondemand::value& value, std::string_view& s,
+                                   bool& nul_fixed) {
   if (value.get_string().get(s))
     return reject_token(col, "invalid escape or unpaired surrogate in ", trim_json_space(value.raw_json_token()));
-  if (std::memchr(s.data(), '\0', s.size()) != nullptr)
-    return reject(col, "contains U+0000, which PostgreSQL text cannot store");
+  nul_fixed = fix_nul(s, fixed_);
+  if (nul_fixed) s = fixed_;
   return Verdict::stored;
 }
 
@@ -218,9 +242,11 @@ Verdict RecordEncoder::read_text(std::size_t col, simdjson::ondemand::value& val
   switch (type) {
     case json_type::string: {
       std::string_view s;
-      if (const auto v = read_string(col, value, s); v != Verdict::stored) return v;
+      bool nul_fixed = false;
+      if (const auto v = read_string(col, value, s, nul_fixed); v != Verdict::stored) return v;
       append_text(slot.text, s);
       slot.bytes = s.size();
+      if (nul_fixed) altered(col, trim_json_space(value.raw_json_token()), "U+0000 removed");
       break;
     }
     case json_type::number: {
@@ -246,28 +272,47 @@ Verdict RecordEncoder::read_text(std::size_t col, simdjson::ondemand::value& val
 }
 
 Verdict RecordEncoder::read_integer(std::size_t col, simdjson::ondemand::value& value, json_type type) {
+  // Whatever is not an integer in range is stored as NULL, its JSON kept in _original.
+  const auto not_integer = [&](std::string_view original, std::string_view why) {
+    altered(col, original, why);
+    return Verdict::stored;
+  };
   std::string_view digits;
-  bool quoted = false;
+  std::string_view token = trim_json_space(value.raw_json_token());
+  bool nul_fixed = false;
   if (type == json_type::number) {
-    digits = trim_json_space(value.raw_json_token());
+    digits = token;
     if (!is_json_number(digits)) return reject_token(col, "invalid number ", digits);
   } else if (type == json_type::string) {
-    if (const auto v = read_string(col, value, digits); v != Verdict::stored) return v;
-    if (digits.empty()) return Verdict::stored;  // "" is null, as the API sends it
-    quoted = true;
+    if (const auto v = read_string(col, value, digits, nul_fixed); v != Verdict::stored) return v;
+    if (digits.empty()) {  // "" is null, as the API sends it
+      if (nul_fixed) altered(col, token, "U+0000 removed");
+      return Verdict::stored;
+    }
+  } else if (type == json_type::boolean) {
+    bool b;
+    if (value.get_bool().get(b)) return reject_token(col, "invalid literal ", token);
+    return not_integer(token, "not an integer, stored as NULL");
   } else {
-    return reject(col, std::string("expected an integer, found ") + describe(type));
+    // An object or array: its whole JSON text is the original.
+    scratch_clean_.clear();
+    scratch_original_.clear();
+    std::string problem;
+    if (copy_json_value(value, scratch_clean_, scratch_original_, problem) == JsonCopy::invalid)
+      return reject(col, problem);
+    return not_integer(scratch_original_, "not an integer, stored as NULL");
   }
   std::int32_t n = 0;
   switch (parse_int32(digits, n)) {
     case IntParse::ok: break;
-    case IntParse::not_integer: return reject_value(col, digits, quoted, " is not an integer");
-    case IntParse::out_of_range: return reject_value(col, digits, quoted, " out of range for integer");
+    case IntParse::not_integer: return not_integer(token, "not an integer, stored as NULL");
+    case IntParse::out_of_range: return not_integer(token, "out of range for integer, stored as NULL");
   }
   char buf[16];
   const auto r = std::to_chars(buf, buf + sizeof buf, n);
   slots_[col].text.append(buf, r.ptr);
   slots_[col].has_value = true;
+  if (nul_fixed) altered(col, token, "U+0000 removed");
   return Verdict::stored;
 }
 
@@ -275,10 +320,16 @@ Verdict RecordEncoder::read_timestamp(std::size_t col, simdjson::ondemand::value
   if (type != json_type::string)
     return reject(col, std::string("expected a timestamp string, found ") + describe(type));
   std::string_view s;
-  if (const auto v = read_string(col, value, s); v != Verdict::stored) return v;
-  if (s.empty()) return Verdict::stored;  // "" is null
+  bool nul_fixed = false;
+  if (const auto v = read_string(col, value, s, nul_fixed); v != Verdict::stored) return v;
+  const std::string_view token = trim_json_space(value.raw_json_token());
+  if (s.empty()) {  // "" is null
+    if (nul_fixed) altered(col, token, "U+0000 removed");
+    return Verdict::stored;
+  }
   if (!append_timestamptz(slots_[col].text, s)) return reject_quoted(col, "unparseable timestamp ", s);
   slots_[col].has_value = true;
+  if (nul_fixed) altered(col, token, "U+0000 removed");
   return Verdict::stored;
 }
 
@@ -289,33 +340,43 @@ Verdict RecordEncoder::read_text_array(std::size_t col, simdjson::ondemand::valu
   if (const auto err = value.get_array().get(array)) return malformed(col, err);
   Slot& slot = slots_[col];
   TextArrayWriter writer(slot.text);
+  // The array as sent, kept in case an element has to be altered.
+  std::string& original = scratch_original_;
+  original.assign("[");
+  bool nul_fixed_any = false;
   std::size_t index = 0;
   for (auto element_result : array) {
     simdjson::ondemand::value element;
     if (const auto err = std::move(element_result).get(element)) return malformed(col, err);
     json_type element_type;
     if (const auto err = element.type().get(element_type)) return malformed(col, err);
+    const std::string_view token = trim_json_space(element.raw_json_token());
     if (element_type == json_type::string) {
       std::string_view s;
-      if (const auto v = read_string(col, element, s); v != Verdict::stored) return v;
+      bool nul_fixed = false;
+      if (const auto v = read_string(col, element, s, nul_fixed); v != Verdict::stored) return v;
       writer.element(s);
+      nul_fixed_any |= nul_fixed;
     } else if (element_type == json_type::null) {
       bool is_null = false;
-      if (element.is_null().get(is_null) || !is_null)
-        return reject_token(col, "invalid literal ", trim_json_space(element.raw_json_token()));
+      if (element.is_null().get(is_null) || !is_null) return reject_token(col, "invalid literal ", token);
       writer.null_element();
     } else {
       return reject(col, "element " + std::to_string(index) + " is " + describe(element_type) +
                              ", expected a string");
     }
+    if (index != 0) original.push_back(',');
+    original.append(token);
     ++index;
   }
   writer.close();
+  original.push_back(']');
   slot.has_value = true;
+  if (nul_fixed_any) altered(col, original, "U+0000 removed");
   return Verdict::stored;
 }
 
-void RecordEncoder::emit(std::string& out) const {
+void RecordEncoder::emit(std::string& out) {
   out.append(tenant_field_);
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     out.push_back('\t');
@@ -325,6 +386,19 @@ void RecordEncoder::emit(std::string& out) const {
     else if (!columns_[i].key)
       append_null(out);
     // A key column stores null as '' (primary keys cannot hold NULL).
+  }
+  out.push_back('\t');
+  if (extra_members_.empty() && original_members_.empty()) {
+    append_null(out);
+  } else {
+    extra_json_.assign("{");
+    extra_json_.append(extra_members_);
+    if (!original_members_.empty()) {
+      if (!extra_members_.empty()) extra_json_.push_back(',');
+      extra_json_.append("\"_original\":{").append(original_members_).push_back('}');
+    }
+    extra_json_.push_back('}');
+    append_text(out, extra_json_);
   }
   out.push_back('\n');
 }

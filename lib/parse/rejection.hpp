@@ -11,4 +11,8 @@ struct Rejection {
   std::string reason;
 };
 
+// Records stored with a value altered to fit (RecordEncoder::alteration()) are
+// counted by the encoder; the first this many of a page or file keep their details.
+inline constexpr std::size_t max_alteration_details = 20;
+
 }  // namespace mdesync::parse

@@ -116,4 +116,12 @@ Quota QuotaLimiter::quota(Family family) const {
   return state(family).quota;
 }
 
+void QuotaLimiter::set_quotas(Quota json, Quota exports) {
+  check(json, "json");
+  check(exports, "export");
+  const std::lock_guard lock(mutex_);
+  state(Family::json).quota = json;
+  state(Family::export_files).quota = exports;
+}
+
 }  // namespace mdesync::ratelimit

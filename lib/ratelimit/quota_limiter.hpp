@@ -50,6 +50,10 @@ class QuotaLimiter {
   // for metrics. Throws std::invalid_argument for any other window.
   int remaining(Family family, std::chrono::seconds window) const;
   Quota quota(Family family) const;
+  // New limits for the calls to come; the calls already sent still count. (A
+  // reloaded config keeps the tenant's limiter: the service's windows do not
+  // start over because ours would.) Throws std::invalid_argument like the constructor.
+  void set_quotas(Quota json, Quota exports);
 
  private:
   struct State {

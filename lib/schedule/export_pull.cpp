@@ -17,6 +17,7 @@
 #include "parse/gzip_ndjson_stream.hpp"
 #include "parse/page.hpp"
 #include "parse/record_encoder.hpp"
+#include "schedule/record_notes.hpp"
 #include "store/snapshot_file_writer.hpp"
 
 namespace mdesync::schedule {
@@ -29,46 +30,56 @@ constexpr int sas_valid_hours = 6;
 constexpr std::size_t copy_flush_bytes = 1 << 20;
 // A file whose gzip stream arrives broken is fetched again this many times.
 constexpr int file_attempts = 3;
-constexpr std::size_t rejections_logged_per_file = 20;
+// A snapshot regenerated while it downloads is started over on the new one in
+// the same run, at most this many times; past that the run fails.
+constexpr int max_snapshot_restarts = 3;
 
 std::string without_query(const std::string& url) {
   const auto q = url.find('?');
   return q == std::string::npos ? url : url.substr(0, q);
 }
 
-std::string file_name(const std::string& key) {
-  const auto slash = key.rfind('/');
-  return slash == std::string::npos ? key : key.substr(slash + 1);
+// The file's path on the storage host: what logs and rejection reasons name.
+// Not its base name: the service splits exports by RBAC group, and the same
+// part-NNNNN-<uuid>.c000.json.gz appears under several groups.
+std::string file_path(const std::string& key) {
+  const auto scheme = key.find("://");
+  const auto slash = key.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return slash == std::string::npos ? key : key.substr(slash);
 }
+
+// Thrown out of the downloads when a new export answer has another generatedTime.
+struct SnapshotRegenerated {
+  parse::ExportResponse answer;
+};
 
 class ExportPull {
  public:
-  ExportPull(PullContext& ctx, model::Dataset ds, PullOutcome& out) : ctx_(ctx), ds_(ds), out_(out) {}
+  ExportPull(PullContext& ctx, model::Dataset ds, PullOutcome& out)
+      : ctx_(ctx), ds_(ds), out_(out), notes_(ctx.tenant.name, ds, out) {}
 
   void run(bool force, const store::SyncState& state) {
-    const auto answer = request_export();
-    const auto generated = parse_iso8601(answer.generated_time);
-    if (!generated)
-      throw Error(ErrorKind::data, "export answer has an unreadable generatedTime \"" + answer.generated_time + "\"");
-    generated_ = *generated;
-    out_.snapshot_generated_at = generated_;
-    if (state.snapshot_generated_at == generated_ && !force) {
-      out_.note = "snapshot generated at " + format_iso8601_utc(generated_) + " is already applied";
-      log::info("snapshot already applied", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
-                                             {"generated", format_iso8601_utc(generated_)}});
-      return;
+    auto answer = request_export();
+    for (int restarts = 0;; ++restarts) {
+      try {
+        if (!stage_snapshot(answer, force, state)) return;  // skipped
+        break;
+      } catch (SnapshotRegenerated& regenerated) {
+        // The files staged so far belong to the old snapshot: resume_snapshot()
+        // discards them when it meets the new generatedTime.
+        if (restarts >= max_snapshot_restarts)
+          throw Error(ErrorKind::transient, "the export snapshot was regenerated " + std::to_string(restarts + 1) +
+                                                " times while downloading (last generatedTime " +
+                                                regenerated.answer.generated_time + "); the next run tries again");
+        log::info("snapshot regenerated", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
+                                           {"old_generated", format_iso8601_utc(generated_)},
+                                           {"generated", regenerated.answer.generated_time},
+                                           {"restart", restarts + 1}, {"note", "starting over on the new snapshot"}});
+        answer = std::move(regenerated.answer);
+      }
     }
-    const auto staged = ctx_.store.resume_snapshot(ctx_.tenant.name, ds_, generated_);
-    for (const auto& url : answer.files) {
-      const auto key = without_query(url);
-      urls_[key] = url;
-      if (staged.count(key) == 0) pending_.push_back(key);
-    }
-    log::info("snapshot download", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
-                                    {"generated", format_iso8601_utc(generated_)}, {"files", answer.files.size()},
-                                    {"already_staged", staged.size()}});
-    download_all();
     ctx_.throw_if_stopping();
+    notes_.finish();
 
     store::SnapshotOptions opts;
     opts.removed_at = generated_;
@@ -80,9 +91,50 @@ class ExportPull {
   }
 
  private:
+  // Downloads and stages every file of the snapshot `answer` names; false when
+  // the snapshot is not to be applied (already applied, or older than that).
+  bool stage_snapshot(const parse::ExportResponse& answer, bool force, const store::SyncState& state) {
+    const auto generated = parse_iso8601(answer.generated_time);
+    if (!generated)
+      throw Error(ErrorKind::data, "export answer has an unreadable generatedTime \"" + answer.generated_time + "\"");
+    generated_ = *generated;
+    out_.snapshot_generated_at = generated_;
+    if (!force && state.snapshot_generated_at && generated_ <= *state.snapshot_generated_at) {
+      // The same snapshot again costs nothing; an older one (a stale replica, a
+      // clock step) would mark as removed everything installed since.
+      const bool same = generated_ == *state.snapshot_generated_at;
+      out_.note = "snapshot generated at " + format_iso8601_utc(generated_) +
+                  (same ? " is already applied"
+                        : " is older than the one applied (" + format_iso8601_utc(*state.snapshot_generated_at) +
+                              "); not applied, `mdesync sync --force` applies it");
+      log::info(same ? "snapshot already applied" : "snapshot older than applied",
+                {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"generated", format_iso8601_utc(generated_)},
+                 {"applied", format_iso8601_utc(*state.snapshot_generated_at)}});
+      return false;
+    }
+    const auto staged = ctx_.store.resume_snapshot(ctx_.tenant.name, ds_, generated_);
+    urls_.clear();
+    pending_.clear();
+    next_ = 0;
+    failed_ = false;
+    failure_ = nullptr;
+    ++url_generation_;
+    for (const auto& url : answer.files) {
+      const auto key = without_query(url);
+      urls_[key] = url;
+      if (staged.count(key) == 0) pending_.push_back(key);
+    }
+    log::info("snapshot download", {{"tenant", ctx_.tenant.name}, {"dataset", name()},
+                                    {"generated", format_iso8601_utc(generated_)}, {"files", answer.files.size()},
+                                    {"already_staged", staged.size()}});
+    download_all();
+    return true;
+  }
+
   std::string_view name() const { return model::spec(ds_).name; }
 
   parse::ExportResponse request_export() {
+    ctx_.step("requesting the export");
     const auto r = ctx_.api.get(ctx_.api.export_url(ds_, sas_valid_hours), ratelimit::Family::export_files);
     return parse::parse_export_response(r.body);
   }
@@ -91,11 +143,9 @@ class ExportPull {
   void refresh_urls(int seen_generation) {
     std::lock_guard lock(mutex_);
     if (url_generation_ != seen_generation) return;  // another worker already did
-    const auto answer = request_export();
+    auto answer = request_export();
     const auto generated = parse_iso8601(answer.generated_time);
-    if (generated != generated_)
-      throw Error(ErrorKind::transient, "the export was regenerated while downloading (" + answer.generated_time +
-                                            "); the next run starts the new snapshot");
+    if (generated != generated_) throw SnapshotRegenerated{std::move(answer)};
     for (const auto& url : answer.files) urls_[without_query(url)] = url;
     ++url_generation_;
   }
@@ -123,6 +173,14 @@ class ExportPull {
                                        ctx_.store.snapshot_stage(ctx_.tenant.name, ds_),
                                        ctx_.store.snapshot_known_rows(ctx_.tenant.name, ds_));
       parse::RecordEncoder encoder(ds_, ctx_.tenant.name);
+      // This worker's connections answer to the pull's stall watch too.
+      writer.attach(ctx_.watch);
+      StallWatch::Interrupter interrupt_http(
+          ctx_.watch, [&http, watch = ctx_.watch] { http.interrupt("the pull made " + watch->stall_message()); });
+      struct Detach {
+        store::SnapshotFileWriter& writer;
+        ~Detach() { writer.attach(nullptr); }
+      } detach{writer};
       for (;;) {
         const std::size_t index = next_.fetch_add(1);
         if (index >= pending_.size() || failed_.load()) return;
@@ -138,7 +196,8 @@ class ExportPull {
 
   void stage_file(const std::string& key, http::Client& http, store::SnapshotFileWriter& writer,
                   parse::RecordEncoder& encoder) {
-    const std::string file = file_name(key);
+    const std::string file = file_path(key);
+    ctx_.step("downloading export file " + file);
     for (int attempt = 1;; ++attempt) {
       std::string copy;
       auto stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
@@ -148,9 +207,11 @@ class ExportPull {
                                    seen_generation = generation;
                                    return url;
                                  },
-                                 [&] { refresh_urls(seen_generation); }};
+                                 [&] { refresh_urls(seen_generation); },
+                                 [&] { ctx_.throw_if_stopping(); }};
       api::DownloadSink sink{[&](std::string_view bytes) {
                                ctx_.throw_if_stopping();
+                               ctx_.advanced();
                                stream->feed(bytes);
                                if (copy.size() >= copy_flush_bytes) {
                                  writer.write(copy);
@@ -160,8 +221,10 @@ class ExportPull {
                              [&] {
                                writer.begin();
                                copy.clear();
+                               encoder.take_stats();
                                stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
                              }};
+      encoder.take_stats();  // what an earlier, failed attempt at this file counted
       try {
         writer.begin();
         const auto stats = api::download_file(http, target, sink, ctx_.clock);
@@ -169,16 +232,8 @@ class ExportPull {
         writer.write(copy);
         const auto& reader = stream->reader();
         writer.commit(key, generated_, reader.rows(), reader.rejected());
-        {
-          std::lock_guard lock(mutex_);
-          out_.counts.received += reader.rows() + reader.rejected();
-          out_.counts.rejected += reader.rejected();
-        }
-        std::size_t logged = 0;
-        for (const auto& rej : reader.rejections()) {
-          if (++logged > rejections_logged_per_file) break;
-          log::warn("record rejected", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"error", rej.reason}});
-        }
+        notes_.page_committed("file " + file, "line", reader.rows(), reader.rejections(), reader.rejected(),
+                              reader.alterations(), encoder.take_stats());
         log::info("file staged", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"file", file},
                                   {"rows", reader.rows()}, {"rejected", reader.rejected()}, {"bytes", stats.bytes},
                                   {"resumes", stats.resumes}});
@@ -200,6 +255,7 @@ class ExportPull {
   PullContext& ctx_;
   model::Dataset ds_;
   PullOutcome& out_;
+  RecordNotes notes_;
   SystemTime generated_{};
   std::map<std::string, std::string> urls_;  // file key (URL without query) -> current SAS URL
   int url_generation_ = 0;

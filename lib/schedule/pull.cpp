@@ -1,7 +1,5 @@
 #include "schedule/pull.hpp"
 
-#include <pqxx/except>
-
 #include <string>
 #include <unordered_set>
 
@@ -12,6 +10,8 @@
 #include "parse/page_stream.hpp"
 #include "parse/record_encoder.hpp"
 #include "schedule/export_pull.hpp"
+#include "schedule/record_notes.hpp"
+#include "store/failure.hpp"
 
 namespace mdesync::schedule {
 namespace {
@@ -47,6 +47,7 @@ struct JsonPull {
                                std::optional<SystemTime>& start, int page_number) {
     for (int attempt = 1;; ++attempt) {
       std::unique_ptr<parse::PageStream> stream;
+      ctx.step("downloading page " + std::to_string(page_number));
       const api::BodySink sink{[&](const http::Response& head) {
                                  if (!start) start = api_time(head);
                                  ctx.store.open_page(ctx.tenant.name, ds, mode);
@@ -55,12 +56,14 @@ struct JsonPull {
                                },
                                [&](std::string_view bytes) {
                                  ctx.throw_if_stopping();
+                                 ctx.advanced();
                                  stream->feed(bytes);
                                  if (copy.size() >= page_flush_bytes) {
                                    ctx.store.write_page(copy);
                                    copy.clear();
                                  }
                                }};
+      encoder.take_stats();  // what an earlier, failed attempt at this page counted
       try {
         ctx.api.get_streamed(url, ratelimit::Family::json, sink);
         if (!stream) throw parse::PageError("the page has no body");
@@ -91,20 +94,18 @@ struct JsonPull {
     std::string copy;
     std::optional<SystemTime> start;
     std::unordered_set<std::string> read_urls{url};
+    RecordNotes notes(ctx.tenant.name, ds, out);
     if (mode == RunMode::full) ctx.store.begin_snapshot(ctx.tenant.name, ds);
     for (int page = 1;; ++page) {
       ctx.throw_if_stopping();
       const auto result = fetch_page(url, encoder, copy, start, page);
-      out.counts.received += result.rows + result.rejected.size();
-      out.counts.rejected += result.rejected.size();
-      for (const auto& rej : result.rejected)
-        log::warn("record rejected", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
-                                      {"index", rej.index}, {"error", rej.reason}});
       const bool last = !result.next_link.has_value();
       std::optional<store::WatermarkUpdate> advance;
       if (last && mode == RunMode::incremental)
         advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
       out.counts.upserted += ctx.store.close_page(advance, out.run_id);
+      notes.page_committed("page " + std::to_string(page), "record", result.rows, result.rejected,
+                           result.rejected.size(), result.altered, encoder.take_stats());
       log::debug("page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
                           {"rows", result.rows}});
       if (last) break;
@@ -115,6 +116,7 @@ struct JsonPull {
                                          "already read (" + log::redact_url(*result.next_link) + ")");
       url = *result.next_link;
     }
+    notes.finish();
     if (mode == RunMode::full) {
       store::SnapshotOptions opts;
       opts.removed_at = *start;
@@ -132,6 +134,12 @@ struct JsonPull {
 
 void PullContext::throw_if_stopping() const {
   if (stopping()) throw Error(ErrorKind::transient, "stopped: mdesync is shutting down");
+  if (watch != nullptr && watch->stalled()) throw Error(ErrorKind::transient, "stalled: " + watch->stall_message());
+}
+
+void record_outcome(store::SyncStore& store, const PullOutcome& out) {
+  store.finish_run(out.run_id, out.status, out.counts, out.error.empty() ? out.note : out.error,
+                   {out.snapshot_generated_at, out.removals_held_back, out.undocumented_fields, out.rejections});
 }
 
 void apply_snapshot(PullContext& ctx, model::Dataset ds, const store::SnapshotOptions& options, PullOutcome& out) {
@@ -156,6 +164,28 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
   PullOutcome out;
   const auto started = ctx.clock.now_steady();
   const std::string dataset(model::spec(request.dataset).name);
+  // Every network operation of the pull answers to one stall watch: no progress
+  // for sync.stall_timeout and its connections are broken loose (StallWatch).
+  // The caller may bring its own (the daemon reads it for health and the watchdog).
+  std::unique_ptr<StallWatch> own_watch;
+  if (ctx.watch == nullptr) own_watch = std::make_unique<StallWatch>(ctx.config.sync.stall_timeout);
+  StallWatch& watch = ctx.watch != nullptr ? *ctx.watch : *own_watch;
+  struct Watched {
+    PullContext& ctx;
+    StallWatch::Interrupter api;
+    Watched(PullContext& c, StallWatch& w)
+        : ctx(c), api(&w, [&c, &w] { c.api.transport().interrupt("the pull made " + w.stall_message()); }) {
+      ctx.watch = &w;
+      ctx.store.attach(&w);
+      ctx.api.set_stall_watch(&w);
+    }
+    ~Watched() {
+      ctx.api.set_stall_watch(nullptr);
+      ctx.store.attach(nullptr);
+      ctx.watch = nullptr;
+    }
+  } watched(ctx, watch);
+  ctx.step("taking the sync lock");
   if (!ctx.store.try_lock(ctx.tenant.name, request.dataset)) {
     out.skipped = true;
     out.error = "another mdesync instance is syncing this tenant and data set";
@@ -166,6 +196,8 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
     PullContext& ctx;
     model::Dataset ds;
     ~Unlock() {
+      // A connection given up is gone; its session (and lock) ends with it.
+      if (ctx.store.connection().gave_up()) return;
       try {
         ctx.store.unlock(ctx.tenant.name, ds);
       } catch (const std::exception&) {
@@ -193,13 +225,21 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
     }
   } catch (const std::exception& e) {
     out.status = RunStatus::failed;
-    out.error = e.what();
-    // libpqxx's own words ("not connected") do not say which side went away.
-    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
-      out.error = std::string("lost the connection to PostgreSQL: ") + e.what();
+    out.error = store::describe_failure(e);
+    out.recovery = store::recovery_of(e);
+    // What broke the pull loose says more than what the blocked call saw.
+    if (watch.stalled()) {
+      out.stalled_step = watch.stalled_step();
+      out.error = "stalled: " + watch.stall_message() + "; the pull was given up, nothing of it applied";
+      out.recovery = Recovery::reconnect;
+    } else if (const auto why = ctx.store.connection().gave_up()) {
+      out.stalled_step = watch.stalled_step();
+      out.error = *why + "; the pull was given up, nothing of it applied";
+      out.recovery = Recovery::reconnect;
+    }
     // A JSON snapshot cannot resume (its pages are not addressable later); staged
     // export files can, so they stay for the next run.
-    if (out.mode == RunMode::full && !via_export) {
+    if (out.mode == RunMode::full && !via_export && !ctx.store.connection().gave_up()) {
       try {
         ctx.store.discard_snapshot(ctx.tenant.name, request.dataset);
       } catch (const std::exception&) {
@@ -207,19 +247,25 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
     }
   }
   out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.now_steady() - started);
-  try {
-    ctx.store.finish_run(out.run_id, out.status, out.counts, out.error.empty() ? out.note : out.error,
-                         {out.snapshot_generated_at, out.removals_held_back});
-  } catch (const std::exception& e) {
-    if (out.error.empty()) out.error = std::string("recording the run failed: ") + e.what();
-    out.status = RunStatus::failed;
+  if (ctx.store.connection().gave_up()) {
+    // Never block on recording the failure: the connection is gone; the caller
+    // writes it once the database answers again (record_outcome).
+    out.unrecorded = true;
+  } else {
+    try {
+      record_outcome(ctx.store, out);
+    } catch (const std::exception& e) {
+      if (out.error.empty()) out.error = std::string("recording the run failed: ") + e.what();
+      out.status = RunStatus::failed;
+      out.unrecorded = true;
+    }
   }
   const auto level = out.status == RunStatus::failed ? log::Level::error : log::Level::info;
   log::write(level, "pull finished",
              {{"tenant", ctx.tenant.name}, {"dataset", dataset}, {"mode", store::to_string(out.mode)},
               {"status", store::to_string(out.status)}, {"rows", out.counts.received},
               {"upserted", out.counts.upserted}, {"removed", out.counts.removed},
-              {"rejected", out.counts.rejected}, {"duration_ms", out.duration.count()}, {"error", out.error}});
+              {"rejected", out.counts.rejected}, {"altered", out.counts.altered}, {"duration_ms", out.duration.count()}, {"error", out.error}});
   return out;
 }
 

@@ -18,6 +18,7 @@ ResultPtr take(PGconn* c) { return ResultPtr(PQgetResult(c), &PQclear); }
 CopyIn::CopyIn(Connection& conn, const std::string& copy_sql) : conn_(conn), sql_(copy_sql) {
   PGconn* c = conn_.raw();
   if (c == nullptr) throw pqxx::broken_connection("COPY: no database connection");
+  const auto op = conn_.operation("starting a COPY", short_operation);
   ResultPtr r(PQexec(c, copy_sql.c_str()), &PQclear);
   if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
     open_ = false;
@@ -31,6 +32,7 @@ CopyIn::~CopyIn() {
   if (!open_) return;
   PGconn* c = conn_.raw();
   if (c == nullptr) return;
+  const auto op = conn_.operation("aborting a COPY", short_operation);
   PQputCopyEnd(c, "aborted by client");
   while (ResultPtr r = take(c)) {
   }
@@ -43,6 +45,8 @@ void CopyIn::write(std::string_view data) {
 
 void CopyIn::flush() {
   if (buffer_.empty()) return;
+  // The server takes a chunk in milliseconds; blocked for this long, it is gone.
+  const auto op = conn_.operation("sending rows", std::chrono::minutes(2));
   if (PQputCopyData(conn_.raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) fail("COPY data");
   buffer_.clear();
 }
@@ -58,6 +62,7 @@ std::uint64_t CopyIn::finish() {
   flush();
   open_ = false;
   PGconn* c = conn_.raw();
+  const auto op = conn_.operation("finishing a COPY", bulk_operation(0));
   if (PQputCopyEnd(c, nullptr) != 1) fail("COPY end");
   std::uint64_t rows = 0;
   std::string error;

@@ -12,6 +12,8 @@ void copy_out_lines(Connection& conn, const std::string& copy_sql,
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
   PGconn* c = conn.raw();
   if (c == nullptr) throw pqxx::broken_connection("COPY: no database connection");
+  auto op = conn.operation("reading rows", short_operation);
+  std::size_t lines = 0;
   ResultPtr start(PQexec(c, copy_sql.c_str()), &PQclear);
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_OUT)
     throw pqxx::sql_error(std::string("COPY could not start: ") +
@@ -34,6 +36,7 @@ void copy_out_lines(Connection& conn, const std::string& copy_sql,
       throw;
     }
     PQfreemem(buf);
+    if (++lines % 4096 == 0) op.advanced();
   }
   std::string error;
   while (ResultPtr r{PQgetResult(c), &PQclear}) {

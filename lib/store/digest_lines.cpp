@@ -7,7 +7,8 @@
 namespace mdesync::store {
 
 LineDigester::LineDigester(model::Dataset ds, std::shared_ptr<KnownRows> known) : known_(std::move(known)) {
-  for (std::size_t i = 0; i < model::spec(ds).columns.size(); ++i) marker_fields_ += "\t\\N";
+  // Every column after the tenant, extra_fields included.
+  for (std::size_t i = 0; i < model::spec(ds).columns.size() + 1; ++i) marker_fields_ += "\t\\N";
 }
 
 void LineDigester::process(std::string_view lines, std::string& out) {

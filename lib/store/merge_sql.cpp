@@ -32,13 +32,13 @@ std::string key_match(const model::DatasetSpec& spec, const char* a, const char*
 std::string staging_columns(const model::DatasetSpec& spec) {
   std::string out = "tenant text";
   for (const auto& c : spec.columns) out += ", " + std::string(c.sql_name) + " " + sql_type(c.type);
-  return out + ", row_digest uuid";
+  return out + ", " + std::string(model::extra_fields_column) + " jsonb, row_digest uuid";
 }
 
 std::string copy_columns(const model::DatasetSpec& spec) {
   std::string out = "tenant";
   for (const auto& c : spec.columns) out += ", " + std::string(c.sql_name);
-  return out + ", row_digest";
+  return out + ", " + std::string(model::extra_fields_column) + ", row_digest";
 }
 
 std::string full_row(const model::DatasetSpec& spec, const char* alias) {
@@ -54,17 +54,21 @@ std::string copy_from_stdin(const std::string& table, const model::DatasetSpec& 
 std::string upsert(const std::string& target, const std::string& stage, const model::DatasetSpec& spec) {
   const std::string cols = copy_columns(spec);
   std::string set, old_values, new_values;
-  for (const auto& c : spec.columns) {
-    if (c.key) continue;
-    const std::string n(c.sql_name);
+  const auto value_column = [&](std::string_view name) {
+    const std::string n(name);
     set += n + " = excluded." + n + ", ";
     old_values += "t." + n + ", ";
     new_values += "excluded." + n + ", ";
-  }
+  };
+  for (const auto& c : spec.columns)
+    if (!c.key) value_column(c.sql_name);
+  value_column(model::extra_fields_column);
   const std::string changed =
       "(" + old_values + "t.removed_at IS NULL) IS DISTINCT FROM (" + new_values + "true)";
-  // A row stored without a digest (before migration 0004) gets one once, without
-  // counting as changed; after that, unchanged snapshot rows are never sent.
+  // A row whose digest is missing (stored before migration 0004) or computed
+  // over another line format (before extra_fields, migration 0005) gets the new
+  // one once, without counting as changed; after that, unchanged snapshot rows
+  // are never sent.
   return "INSERT INTO " + target + " AS t (" + cols + ", first_synced_at, last_changed_at, removed_at)\n"
          "SELECT DISTINCT ON (" + key_columns(spec, "") + ") " + cols + ", now(), now(), NULL::timestamptz\n"
          "FROM " + stage + " AS s WHERE " + full_row(spec, "s") + "\n"
@@ -72,7 +76,7 @@ std::string upsert(const std::string& target, const std::string& stage, const mo
          "ON CONFLICT (" + key_columns(spec, "") + ") DO UPDATE SET " + set +
          "row_digest = excluded.row_digest,\n"
          "last_changed_at = CASE WHEN " + changed + " THEN now() ELSE t.last_changed_at END, removed_at = NULL\n"
-         "WHERE " + changed + " OR t.row_digest IS NULL";
+         "WHERE " + changed + " OR t.row_digest IS DISTINCT FROM excluded.row_digest";
 }
 
 namespace {

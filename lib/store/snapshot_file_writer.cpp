@@ -30,6 +30,7 @@ SnapshotFileWriter::SnapshotFileWriter(const std::string& database_url, std::str
                                        model::Dataset ds, std::string stage_table, std::shared_ptr<KnownRows> known)
     : impl_(std::make_unique<Impl>(database_url, std::move(schema), std::move(tenant), ds, std::move(stage_table),
                                    std::move(known))) {
+  const auto op = impl_->conn.operation("setting up a download session", short_operation);
   pqxx::nontransaction tx(impl_->conn);
   tx.exec("SET application_name = 'mdesync download'");
 }
@@ -38,6 +39,7 @@ SnapshotFileWriter::~SnapshotFileWriter() { abort(); }
 
 void SnapshotFileWriter::begin() {
   abort();
+  const auto op = impl_->conn.operation("opening a file transaction", short_operation);
   impl_->tx = std::make_unique<pqxx::work>(impl_->conn);
   impl_->copy = std::make_unique<CopyIn>(impl_->conn, sql::copy_from_stdin(impl_->stage, model::spec(impl_->ds)));
 }
@@ -48,6 +50,7 @@ void SnapshotFileWriter::commit(const std::string& file, SystemTime generated, s
                                 std::uint64_t rejected) {
   impl_->copy->finish();
   impl_->copy.reset();
+  const auto op = impl_->conn.operation("committing a file", short_operation);
   impl_->tx->exec_params("INSERT INTO " + qualified(impl_->schema, "snapshot_files") +
                              " (tenant, dataset, generated_at, file, rows_staged, rows_rejected)"
                              " VALUES ($1, $2, $3::timestamptz, $4, $5, $6)",
@@ -57,9 +60,12 @@ void SnapshotFileWriter::commit(const std::string& file, SystemTime generated, s
   impl_->tx.reset();
 }
 
+void SnapshotFileWriter::attach(StallWatch* watch) { impl_->conn.attach(watch); }
+
 void SnapshotFileWriter::abort() noexcept {
   try {
     impl_->copy.reset();  // ends an open COPY as failed
+    const auto op = impl_->conn.operation("rolling a file back", short_operation);
     if (impl_->tx) impl_->tx->abort();
   } catch (const std::exception&) {
     // A broken connection aborts the transaction on the server anyway.

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "core/stall_watch.hpp"
 #include "model/dataset.hpp"
 #include "store/known_rows.hpp"
 
@@ -27,6 +28,8 @@ class SnapshotFileWriter {
   void write(std::string_view copy_text);
   // Ends the COPY, records `file` as staged for the snapshot, and commits.
   void commit(const std::string& file, SystemTime generated, std::uint64_t rows, std::uint64_t rejected);
+  // A stall of `watch` breaks this writer's connection loose (Connection::attach).
+  void attach(StallWatch* watch);
   // Rolls the open file back (nothing of it stays staged).
   void abort() noexcept;
 

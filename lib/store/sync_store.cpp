@@ -8,8 +8,10 @@
 
 #include <vector>
 
+#include "core/json_escape.hpp"
 #include "core/log.hpp"
 #include "core/timestamp.hpp"
+#include "store/conninfo.hpp"
 #include "store/copy_in.hpp"
 #include "store/copy_out.hpp"
 #include "store/digest_lines.hpp"
@@ -33,6 +35,14 @@ constexpr std::uint64_t analyze_min_rows = 10'000;
 
 bool needs_statistics(pqxx::work& tx, const std::string& table) {
   return tx.exec1("SELECT reltuples < 0 FROM pg_class WHERE oid = " + tx.quote(table) + "::regclass")[0].as<bool>();
+}
+
+// About how many rows the staging table holds, from its size on disk (a staged
+// row takes more than 100 bytes): sizes the apply's deadline without a count.
+std::uint64_t staged_rows_estimate_of(pqxx::connection_base& conn, const std::string& stage) {
+  pqxx::nontransaction tx(conn);
+  const auto r = tx.exec1("SELECT coalesce(pg_relation_size(to_regclass(" + tx.quote(stage) + ")), 0) / 100");
+  return r[0].as<std::uint64_t>();
 }
 
 std::string tenant_dataset(const std::string& tenant, model::Dataset ds) {
@@ -63,7 +73,15 @@ const char* to_string(RunStatus s) {
 
 SyncStore::SyncStore(const std::string& database_url, std::string schema)
     : conn_(std::make_unique<Connection>(database_url)), schema_(std::move(schema)) {
+  const auto op = conn_->operation("setting up the session", short_operation);
   pqxx::nontransaction tx(*conn_);
+  // The server's side of the keepalives: a backend whose client vanished (and
+  // with it the session's advisory locks) goes away within about a minute
+  // instead of the kernel's two hours. Ignored on Unix sockets.
+  tx.exec("SET tcp_keepalives_idle = " + std::to_string(keepalives_idle_seconds) +
+          "; SET tcp_keepalives_interval = " + std::to_string(keepalives_interval_seconds) +
+          "; SET tcp_keepalives_count = " + std::to_string(keepalives_count) +
+          "; SET tcp_user_timeout = " + std::to_string(tcp_user_timeout_ms));
   // Timestamps travel as ISO 8601 text; fix the session zone so output parses back as UTC.
   tx.exec("SET TIME ZONE 'UTC'");
   tx.exec("SET application_name = 'mdesync'");
@@ -74,10 +92,11 @@ SyncStore::~SyncStore() = default;
 std::string SyncStore::target(model::Dataset ds) const { return qualified(schema_, model::spec(ds).table); }
 
 std::string SyncStore::snapshot_stage(const std::string& tenant, model::Dataset ds) const {
-  return qualified(schema_, "stage_" + std::string(model::spec(ds).name) + "_" + tenant);
+  return qualified(schema_, stage_table(model::spec(ds).name, tenant));
 }
 
 bool SyncStore::try_lock(const std::string& tenant, model::Dataset ds) {
+  const auto op = conn_->operation("taking the sync lock", short_operation);
   pqxx::nontransaction tx(*conn_);
   const auto r = tx.exec_params1("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2))", "mdesync.sync." + schema_,
                                  tenant + "/" + std::string(model::spec(ds).name));
@@ -85,12 +104,14 @@ bool SyncStore::try_lock(const std::string& tenant, model::Dataset ds) {
 }
 
 void SyncStore::unlock(const std::string& tenant, model::Dataset ds) {
+  const auto op = conn_->operation("releasing the sync lock", short_operation);
   pqxx::nontransaction tx(*conn_);
   tx.exec_params("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", "mdesync.sync." + schema_,
                  tenant + "/" + std::string(model::spec(ds).name));
 }
 
 SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
+  const auto op = conn_->operation("reading the sync state", short_operation);
   pqxx::nontransaction tx(*conn_);
   const auto r = tx.exec_params(
       "SELECT watermark, last_incremental_at, last_full_at, snapshot_generated_at FROM " + qualified(schema_, "sync_state") +
@@ -106,6 +127,7 @@ SyncState SyncStore::state(const std::string& tenant, model::Dataset ds) {
 }
 
 std::optional<RunRecord> SyncStore::last_run(const std::string& tenant, model::Dataset ds) {
+  const auto op = conn_->operation("reading the last run", short_operation);
   pqxx::nontransaction tx(*conn_);
   const auto r = tx.exec_params(
       "SELECT id, mode, status, started_at, finished_at, rows_received, rows_upserted, rows_removed, rows_rejected,"
@@ -126,6 +148,7 @@ std::optional<RunRecord> SyncStore::last_run(const std::string& tenant, model::D
 }
 
 std::int64_t SyncStore::begin_run(const std::string& tenant, model::Dataset ds, RunMode mode) {
+  const auto op = conn_->operation("recording the run's start", short_operation);
   pqxx::work tx(*conn_);
   const std::string runs = qualified(schema_, "sync_runs");
   const std::string dataset(model::spec(ds).name);
@@ -140,18 +163,64 @@ std::int64_t SyncStore::begin_run(const std::string& tenant, model::Dataset ds, 
   return r[0].as<std::int64_t>();
 }
 
+namespace {
+
+// JSON string contents jsonb accepts: it refuses \u0000, so a NUL byte becomes U+FFFD.
+void append_jsonb_escaped(std::string& out, std::string_view s) {
+  std::string clean(s);
+  for (std::size_t at; (at = clean.find('\0')) != std::string::npos;) clean.replace(at, 1, "\xEF\xBF\xBD");
+  append_json_escaped(out, clean);
+}
+
+// {"name": count, ...}, NULL when empty.
+std::string undocumented_json(const std::map<std::string, std::uint64_t>& fields) {
+  if (fields.empty()) return {};
+  std::string out = "{";
+  for (const auto& [name, count] : fields) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    append_jsonb_escaped(out, name);
+    out.append("\":").append(std::to_string(count));
+  }
+  return out + "}";
+}
+
+// [{"where": ..., "reason": ...}, ...], NULL when empty.
+std::string rejections_json(const std::vector<RejectionNote>& notes) {
+  if (notes.empty()) return {};
+  std::string out = "[";
+  for (const auto& n : notes) {
+    if (out.size() > 1) out.push_back(',');
+    out.append("{\"where\":\"");
+    append_jsonb_escaped(out, n.where);
+    out.append("\",\"reason\":\"");
+    append_jsonb_escaped(out, n.reason);
+    out.append("\"}");
+  }
+  return out + "]";
+}
+
+const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+}  // namespace
+
 void SyncStore::finish_run(std::int64_t run_id, RunStatus status, const RunCounts& c, const std::string& error,
                            const RunDetails& details) {
+  const auto op = conn_->operation("recording the run's end", short_operation);
   pqxx::work tx(*conn_);
   const std::string generated =
       details.snapshot_generated_at ? format_iso8601_utc(*details.snapshot_generated_at) : std::string();
+  const std::string held_back = details.removals_held_back ? std::to_string(*details.removals_held_back) : std::string();
+  const std::string undocumented = undocumented_json(details.undocumented_fields);
+  const std::string rejections = rejections_json(details.rejections);
   tx.exec_params("UPDATE " + qualified(schema_, "sync_runs") +
                      " SET status = $2, finished_at = now(), rows_received = $3, rows_upserted = $4,"
                      " rows_removed = $5, rows_rejected = $6, error = $7,"
-                     " snapshot_generated_at = $8::timestamptz, removals_held_back = $9 WHERE id = $1",
+                     " snapshot_generated_at = $8::timestamptz, removals_held_back = $9, rows_altered = $10,"
+                     " undocumented_fields = $11::jsonb, rejections = $12::jsonb WHERE id = $1",
                  run_id, std::string(to_string(status)), c.received, c.upserted, c.removed, c.rejected,
-                 error.empty() ? nullptr : error.c_str(), generated.empty() ? nullptr : generated.c_str(),
-                 details.removals_held_back ? std::to_string(*details.removals_held_back).c_str() : nullptr);
+                 or_null(error), or_null(generated), or_null(held_back), c.altered, or_null(undocumented),
+                 or_null(rejections));
   tx.commit();
 }
 
@@ -189,6 +258,7 @@ sql::ChangeLog SyncStore::change_log() const {
 void SyncStore::ensure_page_stage(model::Dataset ds) {
   auto& ready = page_stage_ready_[ds == model::Dataset::cpe ? 0 : 1];
   if (ready) return;
+  const auto op = conn_->operation("creating the page stage", short_operation);
   pqxx::nontransaction tx(*conn_);
   // ON COMMIT DELETE ROWS: each batch starts empty without a TRUNCATE round trip.
   tx.exec("CREATE TEMP TABLE IF NOT EXISTS " + page_stage_name(ds) +
@@ -216,6 +286,7 @@ void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode 
   abort_page();
   if (mode == RunMode::incremental) ensure_page_stage(ds);
   const std::string stage = mode == RunMode::incremental ? page_stage_name(ds) : snapshot_stage(tenant, ds);
+  const auto op = conn_->operation("opening a page transaction", short_operation);
   page_ = std::make_unique<OpenPage>(*conn_, tenant, ds, mode, stage,
                                      mode == RunMode::full ? snapshot_known_rows(tenant, ds) : nullptr);
 }
@@ -247,6 +318,8 @@ std::uint64_t SyncStore::close_page(const std::optional<WatermarkUpdate>& advanc
 
 std::uint64_t SyncStore::commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
   auto& p = *page_;
+  // A page holds at most 200,000 records.
+  const auto op = conn_->operation("committing a page", bulk_operation(200'000));
   std::uint64_t upserted = 0;
   if (p.copy) {
     p.copy->finish();
@@ -289,6 +362,7 @@ std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset 
 
 void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
   const std::string stage = snapshot_stage(tenant, ds);
+  const auto op = conn_->operation("creating the snapshot stage", short_operation);
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + stage);
   // Unlogged: staged rows cost no WAL, and a crash only loses what is re-downloaded anyway.
@@ -301,6 +375,7 @@ void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
 void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
   const std::string key = tenant_dataset(tenant, ds);
   known_.erase(key);
+  const auto op = conn_->operation("reading the digests of the current rows", bulk_operation(known_rows_limit_));
   pqxx::work tx(*conn_);
   if (known_rows_limit_ == 0 || !has_baseline(tx, tenant, ds)) return;
   std::vector<RowDigest> digests;
@@ -386,13 +461,21 @@ std::uint64_t SyncStore::insert_first_load(pqxx::dbtransaction& tx, const std::s
   }
 }
 
+std::uint64_t SyncStore::staged_rows_estimate(const std::string& stage) {
+  const auto op = conn_->operation("sizing the snapshot", short_operation);
+  return staged_rows_estimate_of(*conn_, stage);
+}
+
 SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o,
                                          std::optional<std::int64_t> run_id) {
   const auto& spec = model::spec(ds);
   const std::string stage = snapshot_stage(tenant, ds);
   const std::string tgt = target(ds);
   SnapshotResult result;
+  const auto op = conn_->operation("applying the snapshot", bulk_operation(2 * staged_rows_estimate(stage)));
   pqxx::work tx(*conn_);
+  // Waits for locks (a reader's, another instance's) are bounded on the server too.
+  tx.exec("SET LOCAL lock_timeout = '" + std::to_string(short_operation.count()) + "s'");
   const bool baseline = has_baseline(tx, tenant, ds);
   // The tenant's first load (no rows yet) is a plain insert: no plan to get right.
   result.first_load =
@@ -472,6 +555,7 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
 
 void SyncStore::discard_snapshot(const std::string& tenant, model::Dataset ds) {
   known_.erase(tenant_dataset(tenant, ds));
+  const auto op = conn_->operation("discarding the snapshot stage", short_operation);
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + snapshot_stage(tenant, ds));
   tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
@@ -483,6 +567,7 @@ std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, mode
   const std::string dataset(model::spec(ds).name);
   std::set<std::string> files;
   {
+    const auto op = conn_->operation("looking for staged files", short_operation);
     pqxx::nontransaction tx(*conn_);
     const bool stage_exists =
         tx.exec1("SELECT to_regclass(" + tx.quote(snapshot_stage(tenant, ds)) + ") IS NOT NULL")[0].as<bool>();
@@ -497,6 +582,7 @@ std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, mode
     // Resuming: the rows staged before the restart were seen already.
     load_known_rows(tenant, ds);
     if (const auto known = snapshot_known_rows(tenant, ds)) {
+      const auto op = conn_->operation("reading the staged digests", bulk_operation(known_rows_limit_));
       pqxx::work tx(*conn_);
       copy_out_lines(*conn_, "COPY (SELECT row_digest FROM " + snapshot_stage(tenant, ds) + ") TO STDOUT",
                      [&](std::string_view line) {
@@ -507,6 +593,7 @@ std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, mode
     return files;
   }
   // Another snapshot's leftovers (or none): start clean.
+  const auto op = conn_->operation("clearing staged files", short_operation);
   pqxx::work tx(*conn_);
   tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
                  tenant, dataset);

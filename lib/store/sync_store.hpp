@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <pqxx/dbtransaction>
 #include <pqxx/transaction_base>
@@ -32,6 +33,13 @@ struct RunCounts {
   std::uint64_t upserted = 0;
   std::uint64_t removed = 0;
   std::uint64_t rejected = 0;
+  std::uint64_t altered = 0;  // stored with a value altered to fit (extra_fields._original)
+};
+
+// A rejected record, for sync_runs.rejections: where it was and why.
+struct RejectionNote {
+  std::string where;  // "page 3, record 17" or "file <name>, line 5"
+  std::string reason;
 };
 
 struct SyncState {
@@ -59,6 +67,8 @@ struct SnapshotOptions {
 struct RunDetails {
   std::optional<SystemTime> snapshot_generated_at;
   std::optional<std::uint64_t> removals_held_back;
+  std::map<std::string, std::uint64_t> undocumented_fields;  // name as sent -> records
+  std::vector<RejectionNote> rejections;                     // the first ones
 };
 
 struct SnapshotResult {
@@ -92,6 +102,9 @@ class SyncStore {
   SyncStore& operator=(const SyncStore&) = delete;
 
   Connection& connection() { return *conn_; }
+  // A stall of `watch` breaks this store's connection loose; its operations report
+  // progress to it (see Connection::attach).
+  void attach(StallWatch* watch) { conn_->attach(watch); }
   const std::string& schema() const { return schema_; }
 
   // A session advisory lock per (schema, tenant, dataset): two instances never
@@ -164,6 +177,7 @@ class SyncStore {
   sql::ChangeLog change_log() const;
   // Loads the digests of the tenant's current rows, when it has a baseline.
   void load_known_rows(const std::string& tenant, model::Dataset ds);
+  std::uint64_t staged_rows_estimate(const std::string& stage);
   // The new-tenant fast path; returns the rows inserted.
   std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& stage, model::Dataset ds,
                                   bool& indexes_rebuilt);

@@ -1,7 +1,10 @@
 #include "invariants.hpp"
 
+#include <simdjson.h>
+
 #include <string>
 
+#include "parse/json_value.hpp"
 #include "targets.hpp"
 
 namespace mdesync::fuzz {
@@ -92,8 +95,93 @@ void check_log_safe(std::string_view text, std::string_view what) {
   }
 }
 
+// A JSON value jsonb accepts: well-formed, and no string holding U+0000.
+bool jsonb_value(simdjson::ondemand::value value) {
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object object;
+      if (value.get_object().get(object)) return false;
+      for (auto field : object) {
+        simdjson::ondemand::field f;
+        std::string_view key;
+        if (std::move(field).get(f) || f.unescaped_key().get(key) || key.find('\0') != std::string_view::npos ||
+            !jsonb_value(f.value()))
+          return false;
+      }
+      return true;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array array;
+      if (value.get_array().get(array)) return false;
+      for (auto element : array) {
+        simdjson::ondemand::value v;
+        if (std::move(element).get(v) || !jsonb_value(v)) return false;
+      }
+      return true;
+    }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view text;
+      return !value.get_string().get(text) && text.find('\0') == std::string_view::npos;
+    }
+    case simdjson::ondemand::json_type::number:
+      return parse::is_json_number(parse::trim_json_space(value.raw_json_token()));
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      return !value.get_bool().get(b);
+    }
+    case simdjson::ondemand::json_type::null: {
+      bool is_null = false;
+      return !value.is_null().get(is_null) && is_null;
+    }
+  }
+  return false;
+}
+
+// extra_fields, COPY-decoded, must be a JSON object jsonb accepts: one it refuses
+// fails the whole batch. (\u0000 is the escape jsonb refuses; "\\u0000", the
+// text of one, is fine.)
+void check_extra_fields(std::string_view field) {
+  if (field == "\\N") return;
+  std::string json;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\') {
+      json.push_back(field[i]);
+      continue;
+    }
+    switch (field[++i]) {
+      case 'n': json.push_back('\n'); break;
+      case 'r': json.push_back('\r'); break;
+      case 't': json.push_back('\t'); break;
+      case 'b': json.push_back('\b'); break;
+      case 'f': json.push_back('\f'); break;
+      case 'v': json.push_back('\v'); break;
+      default: json.push_back(field[i]);
+    }
+  }
+  // On-Demand, every value visited: simdjson's DOM refuses numbers past double
+  // and 64-bit range, which jsonb (numeric) holds.
+  const simdjson::padded_string padded(json);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(object))
+    broken("extra_fields is not a JSON object", json);
+  for (auto field : object) {
+    simdjson::ondemand::field f;
+    std::string_view key;
+    if (std::move(field).get(f) || f.unescaped_key().get(key) || !jsonb_value(f.value()))
+      broken("extra_fields holds a value jsonb refuses", json);
+    if (key.find('\0') != std::string_view::npos) broken("extra_fields holds U+0000 in a name", json);
+  }
+  const char* end = nullptr;
+  if (!doc.current_location().get(end)) broken("extra_fields has trailing content", json);
+}
+
 void check_copy_lines(std::string_view copy, model::Dataset dataset, std::size_t rows) {
-  const std::size_t fields = 1 + model::spec(dataset).columns.size();
+  // tenant, the data set's columns, extra_fields
+  const std::size_t fields = 2 + model::spec(dataset).columns.size();
   std::size_t lines = 0;
   while (!copy.empty()) {
     const std::size_t nl = copy.find('\n');
@@ -110,6 +198,7 @@ void check_copy_lines(std::string_view copy, model::Dataset dataset, std::size_t
       const std::string_view field = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
       if (!valid_field(field)) broken("COPY field is badly escaped", field);
       ++count;
+      if (count == fields) check_extra_fields(field);
       if (tab == std::string_view::npos) break;
       start = tab + 1;
     }

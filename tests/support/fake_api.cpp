@@ -70,13 +70,15 @@ FakeApi::~FakeApi() {
 
 namespace {
 
-std::string admin(const std::string& method, const std::string& url, const std::string& ca_file) {
+std::string admin(const std::string& method, const std::string& url, const std::string& ca_file,
+                  const std::string& body = {}) {
   http::ClientOptions options;
   options.ca_file = ca_file;
   http::Client client(options);
   http::Request request;
   request.method = method;
   request.url = url;
+  request.body = body;
   const auto r = client.send(request);
   if (r.status < 200 || r.status >= 300) {
     ADD_FAILURE() << method << " " << url << " -> " << r.status << ": " << r.body;
@@ -90,6 +92,11 @@ std::string admin(const std::string& method, const std::string& url, const std::
 std::string FakeApi::admin_get(const std::string& p) { return admin("GET", base_url_ + p, ca_file_); }
 std::string FakeApi::admin_post(const std::string& p) { return admin("POST", base_url_ + p, ca_file_); }
 
+void FakeApi::inject(model::Dataset ds, const std::string& body, const std::string& tenant_id) {
+  admin("POST", base_url_ + "/_admin/inject?tenant=" + tenant_id + "&dataset=" + std::string(model::spec(ds).name),
+        ca_file_, body);
+}
+
 std::string FakeApi::truth(const std::string& dataset, const std::string& tenant_id) {
   return admin_get("/_admin/truth?tenant=" + tenant_id + "&dataset=" + dataset);
 }
@@ -97,7 +104,7 @@ std::string FakeApi::truth(const std::string& dataset, const std::string& tenant
 std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const ConfigOptions& o) {
   const std::string yaml =
       "database:\n"
-      "  url: \"" + database_url() + "\"\n"
+      "  url: \"" + (o.database_url.empty() ? database_url() : o.database_url) + "\"\n"
       "  schema: " + o.schema + "\n"
       "tenants:\n"
       "  - name: " + o.tenant_name + "\n"

@@ -31,6 +31,9 @@ class FakeApi {
   std::string admin_get(const std::string& path_and_query);
   std::string admin_post(const std::string& path_and_query);
   std::string truth(const std::string& dataset, const std::string& tenant_id = fake_tenant_id);
+  // Replaces the injected pages of a tenant's data set: raw records, one per line,
+  // served after the generated ones (see tools/fakeapi/README.md, /_admin/inject).
+  void inject(model::Dataset ds, const std::string& body, const std::string& tenant_id = fake_tenant_id);
 
  private:
   TempDir dir_;
@@ -55,6 +58,7 @@ struct ConfigOptions {
   std::string secret_file = {};
   bool secret = true;
   std::string api_url = {};       // instead of the simulator's own
+  std::string database_url = {};  // instead of the test database's (e.g. through a proxy)
   std::string ca_file = {};       // http.ca_file
 };
 

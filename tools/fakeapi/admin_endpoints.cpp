@@ -169,10 +169,25 @@ HttpResponse Service::handle_admin(const HttpRequest& req, std::string_view path
     Tenant* t = nullptr;
     if (auto err = tenant_param(t)) return std::move(*err);
     const std::string* ds_name = query.find("dataset");
+    if (ds_name && !model::parse_dataset(*ds_name)) return api_error(400, "BadRequest", "dataset must be cpe or noncpe.");
+    // on_export=K: the K-th export request from now builds the new snapshot (a regeneration that
+    // lands while a client downloads the one before); repeat=N: N export requests in a row do.
+    ScheduledRegeneration due;
+    std::uint64_t on_export = 1, repeat = 1;
+    if (!parse_uint(query.find("on_export"), on_export) || on_export == 0)
+      return api_error(400, "BadRequest", "on_export must be an integer >= 1.");
+    if (!parse_uint(query.find("repeat"), repeat) || repeat == 0)
+      return api_error(400, "BadRequest", "repeat must be an integer >= 1.");
+    due.exports_before = on_export - 1;
+    due.remaining = repeat;
     std::lock_guard lock(t->export_mutex);
+    // Replaces whatever an earlier call scheduled and did not happen yet.
     for (const auto ds : model::all_datasets)
-      if (!ds_name || model::spec(ds).name == *ds_name) ++t->regenerations[ds == model::Dataset::cpe ? 0 : 1];
-    return json(200, "{\"regenerate\":true}");
+      if (!ds_name || model::spec(ds).name == *ds_name) t->scheduled_regenerations[ds == model::Dataset::cpe ? 0 : 1] = due;
+    std::string body;
+    json::Writer w(body);
+    w.begin_object().field("regenerate", true).field("on_export", on_export).field("repeat", repeat).end_object();
+    return json(200, std::move(body));
   }
   if (op == "inject") {
     if (!is_post) return wrong_method("POST");
@@ -189,6 +204,28 @@ HttpResponse Service::handle_admin(const HttpRequest& req, std::string_view path
     std::lock_guard lock(t->export_mutex);
     ++t->regenerations[*ds == model::Dataset::cpe ? 0 : 1];
     return json(200, "{\"pages\":" + std::to_string(pages) + "}");
+  }
+  if (op == "blob-base") {
+    if (!is_post) return wrong_method("POST");
+    const std::string* url = query.find("url");
+    if (url == nullptr || !(url->starts_with("http://") || url->starts_with("https://")))
+      return api_error(400, "BadRequest", "url must be an http(s) URL.");
+    std::lock_guard lock(blob_mutex_);
+    blob_base_ = *url;
+    while (blob_base_.ends_with('/')) blob_base_.pop_back();
+    return json(200, "{\"blob_base\":\"" + blob_base_ + "\"}");
+  }
+  if (op == "export-layout") {
+    if (is_post) {
+      const std::string* name = query.find("layout");
+      const auto layout = name ? parse_export_layout(*name) : std::nullopt;
+      if (!layout) return api_error(400, "BadRequest", "layout must be flat or rbac.");
+      // Snapshots are rebuilt with the new names at their next export request.
+      export_layout_.store(*layout);
+    } else if (!is_get) {
+      return wrong_method("GET, POST");
+    }
+    return json(200, "{\"layout\":\"" + std::string(export_layout_name(export_layout_.load())) + "\"}");
   }
   if (op == "expire-exports") {
     if (!is_post) return wrong_method("POST");

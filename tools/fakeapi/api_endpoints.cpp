@@ -1,4 +1,6 @@
 // The token endpoint and the paged JSON data endpoints.
+#include <algorithm>
+
 #include "client_assertion.hpp"
 #include "json_writer.hpp"
 #include "paging.hpp"
@@ -68,7 +70,8 @@ HttpResponse Service::handle_token(const HttpRequest& req, std::string_view tena
   const std::string* assertion = form->find("client_assertion");
   if (!secret && !assertion) return missing("client_assertion' or 'client_secret");
   if (secret) {
-    if (!config_.client_secret || *secret != *config_.client_secret)
+    if (std::find(config_.client_secrets.begin(), config_.client_secrets.end(), *secret) ==
+        config_.client_secrets.end())
       return aad_error(401, "invalid_client", 7000215,
                        "Invalid client secret provided. Ensure the secret being sent in the request is the client "
                        "secret value, not the client secret ID, for a secret added to app '" +

@@ -4,17 +4,23 @@
 // set. The snapshot is rebuilt only when the data changed (a mutation bumped the
 // tenant's data version) or /_admin/regenerate asked for it; otherwise the same files
 // and the same generatedTime come back, as with the real service.
+//
+// File names follow the export layout (ExportLayout): flat names in one directory, or the
+// real service's Spark output partitioned by RBAC group, whose names repeat across groups.
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <map>
 
 #include "core/base64.hpp"
 #include "core/timestamp.hpp"
 #include "gzip_writer.hpp"
 #include "json_writer.hpp"
+#include "rng.hpp"
 #include "service.hpp"
 #include "time_format.hpp"
 
@@ -66,7 +72,99 @@ std::string dataset_file_prefix(model::Dataset d) {
   return d == model::Dataset::cpe ? "SoftwareInventory" : "NonCpeSoftwareInventory";
 }
 
+// One export file to write: its blob name and the records (indices into the data set) it holds.
+struct PlannedFile {
+  std::string name;
+  std::vector<std::uint32_t> rows;
+};
+
+// Today's names: "<name_prefix>part-00000.json.gz" ..., the records cut into `files` runs in key order.
+std::vector<PlannedFile> flat_plan(const std::string& name_prefix, std::size_t records, std::uint32_t files) {
+  std::vector<PlannedFile> plan;
+  for (std::uint32_t f = 0; f < files; ++f) {
+    const std::size_t from = records * f / files, to = records * (f + 1) / files;
+    char part[32];
+    std::snprintf(part, sizeof part, "part-%05u.json.gz", f);
+    PlannedFile file{name_prefix + part, {}};
+    file.rows.reserve(to - from);
+    for (std::size_t i = from; i < to; ++i) file.rows.push_back(static_cast<std::uint32_t>(i));
+    plan.push_back(std::move(file));
+  }
+  return plan;
+}
+
+// The job uuid in Spark's "part-00337-<uuid>.c000.json.gz" (a version 4 uuid): one per snapshot,
+// shared by all its files.
+std::string spark_job_uuid(std::uint64_t seed) {
+  const std::uint64_t a = mix(seed, 1), b = mix(seed, 2);
+  char uuid[40];
+  std::snprintf(uuid, sizeof uuid, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>((a & 0x0fff) | 0x4000),
+                static_cast<unsigned>(((b >> 48) & 0x3fff) | 0x8000),
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return uuid;
+}
+
+// The real service writes an export with Spark, partitioned by RBAC group: each task (here a
+// run of devices in key order) writes one file per group it holds records of, named after the
+// task's partition number, and spills into a next file (c001) past maxRecordsPerFile. So part
+// numbers neither start at 0 nor run contiguously, and one file name appears under several
+// groups: a client that keys files by their last path segment loses records.
+template <typename Record>
+std::vector<PlannedFile> rbac_plan(const std::vector<Record>& records, const std::vector<Device>& devices,
+                                   const std::string& folder, std::uint32_t tasks, std::uint64_t seed) {
+  const std::string uuid = spark_job_uuid(seed);
+  const auto groups = rbac_groups();
+  const std::size_t n = records.size();
+  // Per task, its rows by RBAC group id (ascending).
+  std::vector<std::map<std::int64_t, std::vector<std::uint32_t>>> task_groups(tasks);
+  std::size_t largest_share = 0;
+  for (std::uint32_t t = 0; t < tasks; ++t) {
+    for (std::size_t i = n * t / tasks; i < n * (t + 1) / tasks; ++i)
+      task_groups[t][groups[devices[records[i].device].group].id].push_back(static_cast<std::uint32_t>(i));
+    for (const auto& [group, rows] : task_groups[t]) largest_share = std::max(largest_share, rows.size());
+  }
+  // maxRecordsPerFile below the largest share of one task and group, so that at least that share
+  // spills into a c001 file (at most c001: the limit is at least half the largest share).
+  const std::size_t per_file = std::max<std::size_t>(1, largest_share * 2 / 3);
+  const auto file_name = [&](std::int64_t group, std::uint32_t part, std::size_t spill) {
+    char name[48];
+    std::snprintf(name, sizeof name, "part-%05u-", part);
+    char suffix[24];
+    std::snprintf(suffix, sizeof suffix, ".c%03zu.json.gz", spill);
+    return folder + "/_RbacGroupId=" + std::to_string(group) + "/" + name + uuid + suffix;
+  };
+
+  std::vector<PlannedFile> plan;
+  std::uint32_t part = 100 + static_cast<std::uint32_t>(mix(seed, 3) % 400);
+  for (std::uint32_t t = 0; t < tasks; ++t) {
+    for (const auto& [group, rows] : task_groups[t])
+      for (std::size_t from = 0, spill = 0; from < rows.size(); from += per_file, ++spill) {
+        const auto first = rows.begin() + static_cast<std::ptrdiff_t>(from);
+        const auto last = rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), from + per_file));
+        plan.push_back({file_name(group, part, spill), std::vector<std::uint32_t>(first, last)});
+      }
+    // Gaps of at least 2 stand for the tasks that held no records (2..90: 1000 tasks stay under 99999).
+    part += 2 + static_cast<std::uint32_t>(mix(seed, 4 + t) % 89);
+  }
+  // An empty data set still answers one (empty) file.
+  if (plan.empty()) plan.push_back({file_name(0, 100 + static_cast<std::uint32_t>(mix(seed, 3) % 400), 0), {}});
+  // As a blob listing returns them: by name, so a group's files come together.
+  std::sort(plan.begin(), plan.end(), [](const PlannedFile& a, const PlannedFile& b) { return a.name < b.name; });
+  return plan;
+}
+
 }  // namespace
+
+std::optional<ExportLayout> parse_export_layout(std::string_view name) {
+  if (name == "flat") return ExportLayout::flat;
+  if (name == "rbac") return ExportLayout::rbac;
+  return std::nullopt;
+}
+
+std::string_view export_layout_name(ExportLayout layout) {
+  return layout == ExportLayout::rbac ? "rbac" : "flat";
+}
 
 std::string Service::sas_signature(std::string_view path, std::string_view start, std::string_view expiry) const {
   std::string to_sign(path);
@@ -99,7 +197,10 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
   ExportSnapshot& snap = tenant.snapshots[idx];
   std::shared_lock data_lock(tenant.data_mutex);
   const std::uint64_t version = tenant.data->data_version();
-  if (snap.valid && snap.data_version == version && snap.generation == tenant.regenerations[idx]) return snap;
+  const ExportLayout layout = export_layout_.load();
+  if (snap.valid && snap.data_version == version && snap.generation == tenant.regenerations[idx] &&
+      snap.layout == layout)
+    return snap;
 
   const SystemTime now = clock_.now_utc();
   const std::uint32_t files = std::max<std::uint32_t>(1, config_.exports.files);
@@ -109,15 +210,24 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
     std::lock_guard lock(blob_mutex_);
     snapshot_id = ++snapshot_counter_;
   }
+  const std::string flat_prefix =
+      dataset_file_prefix(dataset) + "-" + url_encode(tenant.id) + "-" + std::to_string(snapshot_id) + "-";
+  // rbac: "SoftwareInventoryExport/2024-05-01/OrgId=<tenant>", the export's name as in its endpoint.
+  const std::string_view export_path = model::spec(dataset).export_path;
+  const std::string rbac_folder = std::string(export_path.substr(export_path.rfind('/') + 1)) + "/" +
+                                  format_iso8601_seconds(now).substr(0, 10) + "/OrgId=" + url_encode(tenant.id);
+  const std::uint64_t rbac_seed = mix(fnv1a(tenant.id), snapshot_id * 2 + static_cast<std::uint64_t>(idx));
+
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> built;
   const auto write_files = [&](const auto& records, auto emit) {
-    const std::size_t n = records.size();
-    for (std::uint32_t f = 0; f < files; ++f) {
-      const std::size_t from = n * f / files, to = n * (f + 1) / files;
+    const std::vector<PlannedFile> plan =
+        layout == ExportLayout::rbac ? rbac_plan(records, tenant.data->devices(), rbac_folder, files, rbac_seed)
+                                     : flat_plan(flat_prefix, records.size(), files);
+    for (const PlannedFile& file : plan) {
       GzipWriter gz(config_.exports.gzip_level);
       std::string buf;
       buf.reserve(1 << 21);
-      for (std::size_t i = from; i < to; ++i) {
+      for (const std::uint32_t i : file.rows) {
         emit(buf, records[i]);
         buf += eol;
         if (buf.size() >= (1 << 20)) {
@@ -126,11 +236,7 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
         }
       }
       gz.write(buf);
-      char part[32];
-      std::snprintf(part, sizeof part, "part-%05u.json.gz", f);
-      const std::string name = dataset_file_prefix(dataset) + "-" + url_encode(tenant.id) + "-" +
-                               std::to_string(snapshot_id) + "-" + part;
-      built.emplace_back(name, std::make_shared<const std::string>(gz.finish()));
+      built.emplace_back(file.name, std::make_shared<const std::string>(gz.finish()));
     }
   };
   if (dataset == model::Dataset::cpe)
@@ -145,8 +251,7 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
   for (std::size_t i = 0; i < injected.size(); ++i) {
     char part[48];
     std::snprintf(part, sizeof part, "injected-%05zu.json.gz", i);
-    const std::string name = dataset_file_prefix(dataset) + "-" + url_encode(tenant.id) + "-" +
-                             std::to_string(snapshot_id) + "-" + part;
+    const std::string name = layout == ExportLayout::rbac ? rbac_folder + "/" + part : flat_prefix + part;
     std::string data;
     if (!injected[i].zero_bytes) data = gzip_compress(injected_file_text(injected[i], eol), config_.exports.gzip_level);
     built.emplace_back(name, std::make_shared<const std::string>(std::move(data)));
@@ -163,6 +268,7 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
     }
   }
   snap.valid = true;
+  snap.layout = layout;
   snap.data_version = version;
   snap.generation = tenant.regenerations[idx];
   // generatedTime identifies a snapshot (clients skip one they applied), and the API
@@ -172,6 +278,19 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
   snap.generated_time = std::chrono::floor<std::chrono::seconds>(now);
   if (snap.generated_time <= previous) snap.generated_time = previous + std::chrono::seconds(1);
   return snap;
+}
+
+void Service::take_scheduled_regeneration(Tenant& tenant, model::Dataset dataset) {
+  // The caller holds tenant.export_mutex.
+  const int idx = dataset == model::Dataset::cpe ? 0 : 1;
+  ScheduledRegeneration& due = tenant.scheduled_regenerations[idx];
+  if (due.remaining == 0) return;
+  if (due.exports_before > 0) {
+    --due.exports_before;
+    return;
+  }
+  --due.remaining;
+  ++tenant.regenerations[idx];
 }
 
 void Service::tenant_history_push(Tenant& tenant, int idx, std::vector<std::string> names) {
@@ -196,17 +315,23 @@ HttpResponse Service::handle_export(const HttpRequest& req, const Params& query,
   ExportSnapshot snap;
   {
     std::lock_guard lock(tenant.export_mutex);
+    take_scheduled_regeneration(tenant, dataset);
     snap = current_snapshot(tenant, dataset);
   }
   const SystemTime start = clock_.now_utc();
   const SystemTime expiry = start + std::chrono::hours(hours);
   const std::string base = base_url(req);
+  std::string blob_base;
+  {
+    std::lock_guard lock(blob_mutex_);
+    blob_base = blob_base_.empty() ? base : blob_base_;
+  }
   std::string body;
   json::Writer w(body);
   w.begin_object();
   w.field("@odata.context", base + "/api/$metadata#microsoft.windowsDefenderATP.api.ExportFilesResponse");
   w.key("exportFiles").begin_array();
-  for (const auto& name : snap.blob_names) w.value(sas_url(base, name, start, expiry));
+  for (const auto& name : snap.blob_names) w.value(sas_url(blob_base, name, start, expiry));
   w.end_array();
   w.field("generatedTime", format_iso8601_seconds(snap.generated_time));
   w.end_object();
@@ -292,6 +417,12 @@ HttpResponse Service::handle_blob(const HttpRequest& req, std::string_view path,
   } else if (fault == ExportFault::reset) {
     r.action = WireAction::truncate;
     r.truncate_at = r.body.size() / 2;
+  } else if (fault == ExportFault::empty) {
+    // Azure Storage was seen answering a blob that has data with a plain 200 and Content-Length: 0,
+    // not even a gzip header; a Range request gets the same, so nothing hints at a partial answer.
+    r.status = 200;
+    r.body.clear();
+    std::erase_if(r.headers, [](const auto& h) { return iequals(h.first, "Content-Range"); });
   }
   if (fault == ExportFault::none && config_.exports.revoke_after_downloads > 0) {
     std::lock_guard lock(blob_mutex_);

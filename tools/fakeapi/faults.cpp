@@ -34,6 +34,7 @@ constexpr RateOption rate_options[] = {
     {"fault-export-truncate-rate", &FaultSettings::rate_export_truncate},
     {"fault-export-reset-rate", &FaultSettings::rate_export_reset},
     {"fault-sas-expired-rate", &FaultSettings::rate_sas_expired},
+    {"fault-export-empty-rate", &FaultSettings::rate_export_empty},
 };
 
 }  // namespace
@@ -115,6 +116,7 @@ std::string_view fault_name(ExportFault f) {
     case ExportFault::none: return "none";
     case ExportFault::truncate: return "export_truncate";
     case ExportFault::reset: return "export_reset";
+    case ExportFault::empty: return "export_empty";
   }
   return "none";
 }
@@ -155,6 +157,8 @@ ExportFault FaultInjector::draw_export() {
   const double a = rng_.unit(), b = rng_.unit();
   if (a < settings_.rate_export_reset) return counted(ExportFault::reset);
   if (b < settings_.rate_export_truncate) return counted(ExportFault::truncate);
+  // Drawn only when enabled, like fault-html-rate: seeded sequences of the older kinds stay as they were.
+  if (settings_.rate_export_empty > 0 && rng_.unit() < settings_.rate_export_empty) return counted(ExportFault::empty);
   return ExportFault::none;
 }
 

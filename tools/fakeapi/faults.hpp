@@ -25,6 +25,7 @@ struct FaultSettings {
   double rate_export_truncate = 0;  // export file: a complete response holding a cut-off gzip stream
   double rate_export_reset = 0;     // export file: connection closed mid-body
   double rate_sas_expired = 0;      // export file: 403 AuthenticationFailed, as for an expired SAS
+  double rate_export_empty = 0;     // export file: 200 with Content-Length 0, as Azure Storage was seen to answer
   // A fault window, counted from start-up or the latest change of the settings:
   // the first start_after requests pass untouched, then at most `count` faults (0 = no limit).
   std::uint64_t start_after = 0;
@@ -40,7 +41,7 @@ bool is_fault_option(std::string_view name);
 std::string fault_settings_json(const FaultSettings& s);
 
 enum class Fault { none, error_5xx, throttle_429, reset, truncate, slow, malformed, html };
-enum class ExportFault { none, truncate, reset };
+enum class ExportFault { none, truncate, reset, empty };
 
 std::string_view fault_name(Fault f);
 std::string_view fault_name(ExportFault f);

@@ -54,10 +54,10 @@ int run(const std::vector<std::string>& args) {
   }
   log::configure(log::Level::info, log::Format::text, true);
 
-  if (!o.client_secret_file.empty()) {
-    std::string secret = read_file(o.client_secret_file);
+  for (const auto& file : o.client_secret_files) {
+    std::string secret = read_file(file);
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    o.service.client_secret = secret;
+    o.service.client_secrets.push_back(secret);
   }
   if (!o.client_cert_file.empty()) o.service.client_certificate = Certificate::from_pem(read_file(o.client_cert_file));
 

@@ -38,7 +38,8 @@ Identity (POST /<tenant>/oauth2/v2.0/token)
   --tenant-id ID             a tenant to simulate; repeatable, each with its own data and quotas
                              (default )" + std::string(default_tenant) + R"()
   --client-id ID             the registered application (default )" + std::string(default_client) + R"()
-  --client-secret-file FILE  the accepted client_secret (file content, trailing newline ignored)
+  --client-secret-file FILE  an accepted client_secret (file content, trailing newline ignored);
+                             repeatable: several secrets valid at once, as while one is rotated
   --client-cert FILE         PEM certificate whose RSA key verifies client assertions (RS256 with x5t,
                              PS256 with x5t#S256)
   --expected-scope SCOPE     (default https://api.securitycenter.microsoft.com/.default)
@@ -57,7 +58,13 @@ Quotas (per tenant, sliding windows; 0 disables a window)
   --export-per-minute N      (default 5)      --export-per-hour N  (default 20)
 
 Exports
-  --export-files N           files per export snapshot (default 3)
+  --export-files N           files per export snapshot (default 3; with --export-layout rbac, Spark
+                             tasks that each write one file per RBAC group they hold records of)
+  --export-layout flat|rbac  export file names (default flat: "<DataSet>-<tenant>-<n>-part-00000.json.gz");
+                             rbac: the real service's Spark output, "<ExportName>/<date>/OrgId=<tenant>/
+                             _RbacGroupId=<n>/part-00337-<uuid>.c000.json.gz", the same file name under
+                             several groups, part numbers with gaps, c001 spill files.
+                             Also POST /_admin/export-layout?layout=flat|rbac
   --export-crlf              end NDJSON lines with \r\n instead of \n
   --export-revoke-after-downloads N  after N files served, every SAS URL issued so far expires (once)
 
@@ -75,6 +82,7 @@ Faults (data endpoints only; also settable at run time with POST /_admin/faults?
   --fault-export-truncate-rate P  export file: complete response, gzip stream cut short
   --fault-export-reset-rate P     export file: connection closed mid-body
   --fault-sas-expired-rate P      export file: 403 AuthenticationFailed, as for an expired SAS
+  --fault-export-empty-rate P     export file: 200 with Content-Length: 0 and no body (not even a gzip header)
   --fault-start-after N      the first N requests that draw a fault pass untouched (default 0)
   --fault-count N            at most N faults, then none (default 0: no limit); both count from
                              start-up or the latest POST /_admin/faults
@@ -92,7 +100,10 @@ Admin endpoints (loopback only, no authentication)
   GET  /_admin/truth?tenant=ID&dataset=cpe|noncpe
   GET  /_admin/stats            POST /_admin/reset-stats
   GET|POST /_admin/faults?...   POST /_admin/expire-tokens
-  POST /_admin/regenerate?tenant=ID[&dataset=cpe|noncpe]   POST /_admin/expire-exports
+  POST /_admin/regenerate?tenant=ID[&dataset=cpe|noncpe][&on_export=K][&repeat=N]
+                                the K-th export request from now (default 1) and the N-1 after it
+                                (default N=1) each build a new snapshot
+  POST /_admin/expire-exports   GET|POST /_admin/export-layout[?layout=flat|rbac]
   GET  /_admin/tenants
 )";
 }
@@ -140,7 +151,10 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
     return std::string();
   };
   with_value["client-id"] = [&](const std::string& v) { client_id = v; return std::string(); };
-  with_value["client-secret-file"] = [&](const std::string& v) { o.client_secret_file = v; return std::string(); };
+  with_value["client-secret-file"] = [&](const std::string& v) {
+    o.client_secret_files.push_back(v);
+    return std::string();
+  };
   with_value["client-cert"] = [&](const std::string& v) { o.client_cert_file = v; return std::string(); };
   with_value["expected-scope"] = [&](const std::string& v) { s.expected_scope = v; return std::string(); };
   with_value["token-lifetime"] = [&](const std::string& v) -> std::string {
@@ -166,6 +180,12 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
   with_value["export-files"] = [&](const std::string& v) -> std::string {
     if (!to_int(v, s.exports.files) || s.exports.files == 0 || s.exports.files > 1000)
       return "--export-files must be 1..1000";
+    return {};
+  };
+  with_value["export-layout"] = [&](const std::string& v) -> std::string {
+    const auto layout = parse_export_layout(v);
+    if (!layout) return "--export-layout must be flat or rbac";
+    s.exports.layout = *layout;
     return {};
   };
   with_value["export-revoke-after-downloads"] = number(s.exports.revoke_after_downloads,

@@ -16,7 +16,7 @@ struct Options {
   bool tls = false;
   std::string cert_file, key_file, ca_out;
   unsigned threads = 4;
-  std::string client_secret_file;
+  std::vector<std::string> client_secret_files;
   std::string client_cert_file;
   ServiceConfig service;
   bool help = false;

@@ -58,6 +58,7 @@ const std::string* HttpResponse::header(std::string_view name) const {
 Service::Service(ServiceConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock), faults_(config_.faults), stats_(clock.now_utc()) {
   if (config_.blob_secret.empty()) config_.blob_secret = random_token();
+  export_layout_.store(config_.exports.layout);
   const SystemTime start = clock_.now_utc();
   const auto& q = config_.quotas;
   for (const auto& id : config_.tenants) {

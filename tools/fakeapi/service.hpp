@@ -2,6 +2,7 @@
 // The simulated service, free of any HTTP library: a parsed request in, a response and
 // what to do on the wire out. server.cpp (Beast) only moves bytes; everything a test
 // wants to check about behaviour lives here and is tested without sockets.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -38,8 +39,17 @@ struct QuotaSettings {
   std::uint32_t export_per_hour = 20;
 };
 
+// How export file names look. flat: one directory, "<DataSet>-<tenant>-<snapshot>-part-00000.json.gz".
+// rbac: the real service's Spark output, partitioned by RBAC group, so that file names repeat
+// across directories: "<ExportName>/<date>/OrgId=<tenant>/_RbacGroupId=<n>/part-00337-<uuid>.c000.json.gz".
+enum class ExportLayout { flat, rbac };
+
+std::optional<ExportLayout> parse_export_layout(std::string_view name);
+std::string_view export_layout_name(ExportLayout layout);
+
 struct ExportSettings {
-  std::uint32_t files = 3;  // files per export snapshot
+  std::uint32_t files = 3;  // files per export snapshot (flat); Spark tasks, each writing one file per group (rbac)
+  ExportLayout layout = ExportLayout::flat;  // initial layout; POST /_admin/export-layout changes it
   bool crlf = false;        // "\r\n" line ends instead of "\n"
   // After this many files served in full, every SAS URL issued so far expires
   // (once): a deterministic "the URLs expired mid-download". 0 = never.
@@ -50,7 +60,9 @@ struct ExportSettings {
 struct ServiceConfig {
   std::vector<std::string> tenants;
   std::string client_id;
-  std::optional<std::string> client_secret;
+  // Accepted client secrets: an app registration may have several valid at once
+  // (while one is rotated), and each tenant's credentials may differ.
+  std::vector<std::string> client_secrets;
   std::optional<Certificate> client_certificate;
   std::string expected_scope{default_scope};
   std::chrono::seconds token_lifetime{3599};
@@ -117,8 +129,16 @@ class Service {
     std::uint64_t data_version = 0;
     std::uint64_t generation = 0;  // bumped by /_admin/regenerate
     bool valid = false;
+    ExportLayout layout = ExportLayout::flat;
     SystemTime generated_time{};
     std::vector<std::string> blob_names;
+  };
+
+  // POST /_admin/regenerate: export requests to let pass on the current snapshot, then how many
+  // export requests in a row each build a new one.
+  struct ScheduledRegeneration {
+    std::uint64_t exports_before = 0;
+    std::uint64_t remaining = 0;
   };
 
   struct Tenant {
@@ -136,6 +156,7 @@ class Service {
     std::mutex export_mutex;
     ExportSnapshot snapshots[2];  // by model::Dataset
     std::uint64_t regenerations[2] = {0, 0};
+    ScheduledRegeneration scheduled_regenerations[2];  // by model::Dataset, guarded by export_mutex
     std::deque<std::vector<std::string>> old_blobs[2];  // guarded by blob_mutex_
   };
 
@@ -167,6 +188,8 @@ class Service {
   std::optional<HttpResponse> admit(Tenant& tenant, Family family);
   void note_retry_after(Tenant& tenant, Family family, std::int64_t seconds);
 
+  // Counts one export request against the data set's scheduled regeneration, if any.
+  void take_scheduled_regeneration(Tenant& tenant, model::Dataset dataset);
   const ExportSnapshot& current_snapshot(Tenant& tenant, model::Dataset dataset);
   void tenant_history_push(Tenant& tenant, int idx, std::vector<std::string> names);
   std::string sas_url(std::string_view base, const std::string& blob_name, SystemTime start, SystemTime expiry) const;
@@ -194,6 +217,11 @@ class Service {
   mutable std::mutex blob_mutex_;
   std::map<std::string, Blob, std::less<>> blobs_;
   std::uint64_t snapshot_counter_ = 0;
+  std::atomic<ExportLayout> export_layout_{ExportLayout::flat};  // takes effect at the next snapshot built
+  // Test hook (POST /_admin/blob-base): SAS URLs point at this scheme://host[:port]
+  // instead of the host the export request came to, so storage can be a host of
+  // its own (behind a proxy that fails on its own). Guarded by blob_mutex_.
+  std::string blob_base_;
   SystemTime sas_revoked_before_{};
   std::uint32_t blob_downloads_ = 0;  // guarded by blob_mutex_  // SAS URLs whose start is at or before this are expired
 };

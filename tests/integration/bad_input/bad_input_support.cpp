@@ -24,16 +24,6 @@ ConfigOptions unpaced_config(const std::string& schema, const std::string& full_
   return o;
 }
 
-void inject(FakeApi& api, model::Dataset ds, const std::string& body) {
-  http::Client client(http::ClientOptions{});
-  http::Request request;
-  request.method = "POST";
-  request.url = api.base_url() + "/_admin/inject?dataset=" + std::string(model::spec(ds).name);
-  request.body = body;
-  const auto r = client.send(request);
-  ASSERT_EQ(r.status, 200) << r.body;
-}
-
 std::vector<InjectedPage> interleave(model::Dataset ds, const std::vector<const Case*>& cases,
                                      std::size_t cases_per_page, const std::string& tag) {
   std::vector<InjectedPage> pages;
@@ -87,7 +77,7 @@ std::map<std::string, Row> select_rows(const std::string& schema, model::Dataset
   const auto& columns = model::spec(ds).columns;
   std::string sql = "SELECT ";
   for (std::size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + column_sql(columns[i]);
-  sql += " FROM " + table(schema, ds) + " WHERE tenant = 'contoso' AND removed_at IS NULL AND " + where;
+  sql += ", extra_fields::text FROM " + table(schema, ds) + " WHERE tenant = 'contoso' AND removed_at IS NULL AND " + where;
   pqxx::connection c(database_url());
   pqxx::nontransaction tx(c);
   tx.exec("SET TimeZone TO 'UTC'");
@@ -98,6 +88,8 @@ std::map<std::string, Row> select_rows(const std::string& schema, model::Dataset
       const auto f = r[static_cast<int>(i)];
       row[std::string(columns[i].sql_name)] = f.is_null() ? Value() : Value(f.as<std::string>());
     }
+    const auto extra = r[static_cast<int>(columns.size())];
+    row["extra_fields"] = extra.is_null() ? Value() : Value(extra.as<std::string>());
     const std::string id = *row.at("device_id");
     EXPECT_TRUE(rows.emplace(id, std::move(row)).second) << "two rows for " << id;
   }
@@ -105,6 +97,16 @@ std::map<std::string, Row> select_rows(const std::string& schema, model::Dataset
 }
 
 }  // namespace
+
+Row with_jsonb(Row expect) {
+  auto& extra = expect["extra_fields"];
+  if (extra) {
+    pqxx::connection c(database_url());
+    pqxx::nontransaction tx(c);
+    extra = tx.exec_params1("SELECT $1::jsonb::text", *extra)[0].as<std::string>();
+  }
+  return expect;
+}
 
 std::optional<Row> stored_row(const std::string& schema, model::Dataset ds, const std::string& device_id) {
   auto rows = select_rows(schema, ds, "device_id = $1", device_id);

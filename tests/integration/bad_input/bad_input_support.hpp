@@ -16,8 +16,6 @@ namespace mdesync::testing::bad_input {
 std::vector<std::string> unpaced(std::vector<std::string> more_flags = {});
 ConfigOptions unpaced_config(const std::string& schema, const std::string& full_via);
 
-// Replaces the injected pages of a data set (see tools/fakeapi/README.md).
-void inject(FakeApi& api, model::Dataset ds, const std::string& body);
 
 // A page of injected records: each case between two good records, so every bad one
 // has neighbours to disturb. Returns the body lines; `neighbours` gets the good ones.
@@ -32,6 +30,9 @@ std::string injection_body(const std::vector<InjectedPage>& pages);
 // Every column of the row whose device_id is `device_id`, as corpus.hpp's Value
 // describes it; nullopt when there is no such row.
 using Row = std::map<std::string, Value>;
+// A case's expectation as a stored row reads back: extra_fields (NULL unless the
+// case names it) in PostgreSQL's jsonb text form.
+Row with_jsonb(Row expect);
 std::optional<Row> stored_row(const std::string& schema, model::Dataset ds, const std::string& device_id);
 
 // Every current row of the tenant "contoso" whose device_id starts with "bi-", by device_id.

@@ -33,7 +33,7 @@ Served serve_corpus(FakeApi& api, Dataset ds, bool json_path) {
   for (const auto& c : s.cases)
     if (!(json_path && c.breaks_page)) chosen.push_back(&c);
   s.pages = interleave(ds, chosen, cases_per_page, "nb");
-  inject(api, ds, injection_body(s.pages));
+  api.inject(ds, injection_body(s.pages));
   for (const auto& page : s.pages) {
     for (const Case* c : page.cases) (c->stored ? s.stored : s.rejected) += 1;
     s.stored += page.neighbours.size();
@@ -64,7 +64,7 @@ std::string summary(const std::string& output) {
 // Where a rejected record was, as the log names it.
 std::string position(bool json_path, std::size_t generated_pages, std::size_t page, std::size_t i) {
   if (json_path)
-    return "page=" + std::to_string(generated_pages + page + 1) + " index=" + std::to_string(2 * i + 1) + " ";
+    return "page " + std::to_string(generated_pages + page + 1) + ", record " + std::to_string(2 * i + 1) + "\"";
   char file[32];
   std::snprintf(file, sizeof file, "injected-%05zu", page);
   return std::string(file) + ".json.gz line " + std::to_string(2 * i + 2) + ": ";
@@ -84,14 +84,14 @@ void expect_served_as_the_corpus_says(FakeApi& api, const std::string& schema, D
     for (const auto& n : page.neighbours) {
       const Row* row = row_of(n);
       ASSERT_TRUE(row) << name << ": neighbour " << n.name << " is missing";
-      EXPECT_EQ(*row, n.expect) << name << ": neighbour " << n.name;
+      EXPECT_EQ(*row, with_jsonb(n.expect)) << name << ": neighbour " << n.name;
     }
     for (std::size_t i = 0; i < page.cases.size(); ++i) {
       const Case& c = *page.cases[i];
       const Row* row = row_of(c);
       if (c.stored) {
         ASSERT_TRUE(row) << name << ": " << c.name << " was not stored; record: " << c.record.substr(0, 200);
-        for (const auto& [column, want] : c.expect)
+        for (const auto& [column, want] : with_jsonb(c.expect))
           EXPECT_EQ(row->at(column), want) << name << ": " << c.name << " column " << column;
         continue;
       }

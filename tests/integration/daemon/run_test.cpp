@@ -138,9 +138,13 @@ TEST(Run, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
 class PrivateCluster {
  public:
   PrivateCluster() {
-    const auto r = shell("pg_start >/dev/null && echo \"$PG_DIR $PG_PORT\"");
-    if (r.exit_code != 0) throw std::runtime_error("private cluster did not start: " + r.output);
-    std::istringstream in(r.output);
+    // The output interleaves stderr (pg_start reports a port it had to skip):
+    // the answer is the line after the marker.
+    const auto r = shell("pg_start >/dev/null && echo \"private-cluster: $PG_DIR $PG_PORT\"");
+    const auto at = r.output.find("private-cluster: ");
+    if (r.exit_code != 0 || at == std::string::npos)
+      throw std::runtime_error("private cluster did not start: " + r.output);
+    std::istringstream in(r.output.substr(at + 17));
     in >> dir_ >> port_;
   }
   ~PrivateCluster() { shell("PG_DIR=" + dir_ + " pg_stop"); }
@@ -160,6 +164,64 @@ class PrivateCluster {
   }
   std::string dir_, port_;
 };
+
+// The documented JSON quota (30 a minute) and more calls than fit in a minute:
+// ten reloads while the first full syncs page through the data must neither
+// reset the quota windows nor cost an unchanged tenant a new token. The second
+// tenant's secret is rotated to another valid one: it gets a new token.
+TEST(Run, TenReloadsInAMinuteKeepTheQuotaAndTheTokenOfAnUnchangedTenant) {
+  TempSchema schema("reload");
+  const std::string second_id = "99999999-8888-7777-6666-555555555555";
+  TempDir dir;
+  const auto rotated = dir.write("rotated-secret", "rotated-s3cr3t\n");
+  FakeApi api({"--tenant-id", second_id, "--client-secret-file", rotated.string()}, 12);
+  ConfigOptions o{.schema = schema.name()};
+  o.page_size = 8;  // about 40 pages a tenant: more than a minute's quota
+  o.extra_sync = "  incremental_interval: 10s\n  full_interval: 1h\n";
+  const auto other_secret = dir.write("other-secret", read_file(api.secret_file()));
+  const auto second_tenant = [&](const std::string& comment) {
+    return "  - name: other\n    tenant_id: \"" + second_id + "\"\n    client_id: \"" + fake_client_id +
+           "\"\n    client_secret_file: " + other_secret.string() + "\n    api_url: " + api.base_url() +
+           "\n    token_url: " + api.base_url() + "/" + second_id + "/oauth2/v2.0/token\n    # " + comment + "\n";
+  };
+  o.extra_tenant = second_tenant("reload 0");
+  const auto config = write_config(dir, api, o);
+  Process daemon({mdesync_binary(), "run", "--config", config.string()}, dir.path() / "run.log");
+  for (int i = 1; i <= 10; ++i) {
+    std::this_thread::sleep_for(5s);
+    // An edit that changes nothing about the tenants' credentials...
+    o.extra_tenant = second_tenant("reload " + std::to_string(i));
+    if (i == 6) {
+      // ...but for this one: the second tenant's secret is rotated to another valid one.
+      dir.write("other-secret", read_file(rotated));
+        }
+    write_config(dir, api, o);
+    daemon.kill(SIGHUP);
+  }
+  const std::string reloaded_at = query_value("SELECT now()::text");
+  const bool synced = wait_for_value("SELECT count(*) FILTER (WHERE last_full_at IS NOT NULL)::text FROM \"" +
+                                         schema.name() + "\".sync_state",
+                                     "4", 120s) &&
+                      // and both tenants ran a pull on the config of the last reload
+                      wait_for_value("SELECT count(DISTINCT tenant)::text FROM \"" + schema.name() +
+                                         "\".sync_runs WHERE status = 'succeeded' AND started_at > '" + reloaded_at + "'",
+                                     "2", 120s);
+  const auto stats = api.admin_get("/_admin/stats");
+  daemon.kill(SIGTERM);
+  EXPECT_EQ(daemon.wait(30s), 0);
+  const auto log = read_file(dir.path() / "run.log");
+  ASSERT_TRUE(synced) << log;
+  EXPECT_NE(stats.find("\"violations\":0"), std::string::npos) << stats;
+  // One token for contoso over all ten reloads; two for the rotated tenant.
+  const auto tokens_of = [&](const std::string& id) {
+    const auto at = stats.find("\"" + id + "\":{");
+    const auto issued = stats.find("\"tokens_issued\":", at);
+    return at == std::string::npos ? -1 : std::stoi(stats.substr(issued + 16));
+  };
+  EXPECT_EQ(tokens_of(fake_tenant_id), 1) << stats;
+  EXPECT_EQ(tokens_of(second_id), 2) << stats;
+  EXPECT_NE(log.find("event=\"tenant credentials changed\" tenant=other"), std::string::npos) << log;
+}
 
 TEST(Run, SurvivesAPostgresRestartAndRecoversByItself) {
   PrivateCluster cluster;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "reliability_support.hpp"
+#include "store/identifiers.hpp"
 
 namespace mdesync::testing {
 namespace {
@@ -30,7 +31,7 @@ class ScopedDatabase {
 
 long staged_rows(const TempSchema& schema) {
   try {
-    return std::stol(query_value("SELECT count(*) FROM " + in_schema(schema, "stage_cpe_contoso")));
+    return std::stol(query_value("SELECT count(*) FROM " + in_schema(schema, store::stage_table("cpe", "contoso"))));
   } catch (const std::exception&) {
     return 0;  // not created yet, or the cluster is restarting
   }

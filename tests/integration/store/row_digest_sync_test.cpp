@@ -19,7 +19,7 @@ using testing::database_url;
 std::string row(const std::string& device, const std::string& version = "1", const std::string& group = "London",
                 const std::string& tenant = "t1") {
   return tenant + "\t" + device + "\t11\t" + group + "\tDevice1\tWindows11\tmicrosoft\tapp\t" + version +
-         "\t2021-01-30 11:31:12.271+00\n";
+         "\t2021-01-30 11:31:12.271+00\t\\N\n";  // ..., last_seen, extra_fields
 }
 
 class RowDigestSyncTest : public StoreFixture {

@@ -17,7 +17,7 @@ using testing::database_url;
 std::string noncpe_row(const std::string& device, const std::string& name, const std::string& version,
                        const std::string& group_name = "London") {
   return "t1\t" + device + "\t11\t" + group_name + "\tDevice1\tWindows11\tmicrosoft\t" + name + "\t" + version +
-         "\t2021-01-30 11:31:12.271+00\n";
+         "\t2021-01-30 11:31:12.271+00\t\\N\n";  // ..., last_seen, extra_fields
 }
 
 class SyncStoreTest : public StoreFixture {

@@ -19,7 +19,7 @@ using testing::TempSchema;
 // One noncpe row of tenant t1: device, name and version vary, the rest is fixed.
 std::string row(const std::string& device, const std::string& name, const std::string& version) {
   return "t1\t" + device + "\t11\tLondon\tname-" + device + "\tWindows11\tacme\t" + name + "\t" + version +
-         "\t2021-01-30 11:31:12.271+00\n";
+         "\t2021-01-30 11:31:12.271+00\t\\N\n";  // ..., last_seen, extra_fields
 }
 
 class ChangeHistory : public ::testing::Test {

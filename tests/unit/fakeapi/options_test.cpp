@@ -22,6 +22,17 @@ TEST(Options, DefaultsMatchTheDocumentedService) {
   EXPECT_EQ(s.quotas.export_per_minute, 5u);
   EXPECT_EQ(s.quotas.export_per_hour, 20u);
   EXPECT_EQ(s.faults.retry_after_s, 1);
+  EXPECT_EQ(s.exports.layout, ExportLayout::flat);
+  EXPECT_DOUBLE_EQ(s.faults.rate_export_empty, 0);
+}
+
+TEST(Options, ExportLayoutAndEmptyFileFault) {
+  const auto r = parse({"--export-layout", "rbac", "--fault-export-empty-rate=0.5", "--fault-count", "3"});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->service.exports.layout, ExportLayout::rbac);
+  EXPECT_DOUBLE_EQ(r.options->service.faults.rate_export_empty, 0.5);
+  EXPECT_EQ(r.options->service.faults.count, 3u);
+  EXPECT_EQ(parse({"--export-layout=flat"}).options->service.exports.layout, ExportLayout::flat);
 }
 
 TEST(Options, ParsesBothSpellingsRepeatedTenantsAndFaults) {
@@ -58,6 +69,8 @@ TEST(Options, RejectsWhatItCannotHonour) {
            {"positional"},
            {"--export-files", "0"},
            {"--next-link-base", "elsewhere:80"},
+           {"--export-layout", "tree"},
+           {"--fault-export-empty-rate", "2"},
        }) {
     const auto r = parse(args);
     EXPECT_FALSE(r.options) << args.front();
@@ -74,7 +87,8 @@ TEST(Options, UsageNamesEveryFlag) {
         "--fault-5xx-rate", "--fault-429-rate", "--fault-retry-after", "--fault-reset-rate", "--fault-truncate-rate",
         "--fault-slow-rate", "--fault-slow-ms", "--fault-malformed-rate", "--token-expire-after-pages",
         "--fault-export-truncate-rate", "--fault-export-reset-rate", "--fault-seed", "--export-files", "--next-link-base",
-        "--export-crlf", "--gzip", "--log-requests", "--threads"})
+        "--export-crlf", "--gzip", "--log-requests", "--threads", "--export-layout", "--fault-export-empty-rate",
+        "--fault-sas-expired-rate", "/_admin/export-layout", "on_export=K", "repeat=N"})
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
 }
 

@@ -19,7 +19,7 @@ inline ServiceConfig base_config() {
   ServiceConfig c;
   c.tenants = {"tenant-a", "tenant-b"};
   c.client_id = client_id;
-  c.client_secret = secret;
+  c.client_secrets = {secret};
   c.generator.devices = 30;
   c.generator.seed = 5;
   c.blob_secret = "test-blob-secret";

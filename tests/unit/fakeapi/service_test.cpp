@@ -97,7 +97,7 @@ struct AssertionHarness : ::testing::Test {
   }
   ServiceConfig config() {
     auto c = base_config();
-    c.client_secret.reset();
+    c.client_secrets.clear();
     c.client_certificate = Certificate::from_pem(kc.certificate_pem);
     return c;
   }

@@ -280,6 +280,33 @@ TEST(Smoke, WireFaultsResetAndTruncateTheConnection) {
   }
 }
 
+TEST(Smoke, EmptyExportFileIsContentLengthZeroOnTheWire) {
+  mdesync::testing::TempDir dir;
+  Simulator sim(dir, {"--export-layout", "rbac", "--fault-export-empty-rate", "1", "--fault-count", "1"});
+  Connection c(sim.port());
+  const std::string token = access_token(c.exchange("POST", "/t1/oauth2/v2.0/token", token_form));
+  ASSERT_FALSE(token.empty());
+  const Response exp = c.exchange("GET", "/api/machines/SoftwareInventoryExport", {}, token);
+  ASSERT_EQ(exp.status, 200) << exp.body;
+  simdjson::dom::parser p;
+  const std::string_view url = simdjson::dom::array(p.parse(exp.body)["exportFiles"]).at(0);
+  // The rbac names ("/OrgId=t1/_RbacGroupId=n/...") travel as they are.
+  const std::string target(url.substr(url.find("/_blob/")));
+  EXPECT_NE(target.find("/OrgId=t1/_RbacGroupId="), std::string::npos) << target;
+  const Response empty = c.exchange("GET", target);
+  ASSERT_TRUE(empty.headers.count("content-length"));
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.headers.at("content-length"), "0");
+  EXPECT_TRUE(empty.complete);
+  EXPECT_TRUE(empty.body.empty());
+  // fault-count 1: the same connection then gets the file.
+  const Response full = c.exchange("GET", target);
+  EXPECT_EQ(full.status, 200);
+  EXPECT_TRUE(full.complete);
+  ASSERT_GT(full.body.size(), 2u);
+  EXPECT_EQ(full.body.substr(0, 2), "\x1f\x8b");
+}
+
 TEST(Smoke, GeneratedCertificateServesHttpsToAClientTrustingCaOut) {
   mdesync::testing::TempDir dir;
   const std::string ca = (dir.path() / "ca.pem").string();

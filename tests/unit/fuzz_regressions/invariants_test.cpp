@@ -11,11 +11,12 @@
 namespace mdesync::fuzz {
 namespace {
 
-// A valid CPE line: tenant plus one field per column, all \N but the first two.
+// A valid CPE line: tenant plus one field per column, all \N but the first two,
+// then extra_fields.
 std::string cpe_line(std::string_view device, std::string_view name = "x") {
   std::string line = "fuzz\t" + std::string(device) + "\t" + std::string(name);
   for (std::size_t i = 2; i < model::spec(model::Dataset::cpe).columns.size(); ++i) line += "\t\\N";
-  return line + "\n";
+  return line + "\t\\N\n";
 }
 
 TEST(FuzzInvariants, CopyCheckAcceptsWhatCopyTextWrites) {
@@ -34,6 +35,14 @@ TEST(FuzzInvariants, CopyCheckRefusesLinesPostgresWouldMisread) {
   refused(cpe_line("a\tb"));                                   // a shifted column
   refused(cpe_line("a").substr(0, cpe_line("a").size() - 1));  // no final newline
   refused(cpe_line("a"), 2);                                   // rows counted that are not there
+  const auto with_extra = [](const std::string& extra) {
+    const std::string line = cpe_line("e");
+    return line.substr(0, line.size() - 3) + extra + "\n";  // replaces the \N of extra_fields
+  };
+  EXPECT_NO_THROW(check_copy_lines(with_extra(R"({"a":1e400,"b":"\\\\u0000"})"), model::Dataset::cpe, 1));
+  refused(with_extra(R"({"a":"\\u0000"})"));                     // jsonb refuses the escape
+  refused(with_extra(R"({"a":tru})"));                           // not JSON
+  refused(with_extra(R"([1])"));                                 // not an object
 }
 
 TEST(FuzzInvariants, Utf8CheckRefusesWhatPostgresRefuses) {

@@ -35,7 +35,9 @@ std::vector<std::string> lines_of(const std::string& copy) {
 void expect_line(Dataset ds, const std::string& line, const Case& c) {
   const auto fields = testing::decode_copy_line(line);
   const auto& columns = model::spec(ds).columns;
-  ASSERT_EQ(fields.size(), columns.size() + 1) << c.name << ": " << line.substr(0, 300);
+  ASSERT_EQ(fields.size(), columns.size() + 2) << c.name << ": " << line.substr(0, 300);
+  const auto extra = c.expect.find("extra_fields");
+  EXPECT_EQ(fields.back(), extra == c.expect.end() ? testing::Field{} : extra->second) << c.name << " extra_fields";
   EXPECT_EQ(fields[0], "contoso") << c.name;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string col(columns[i].sql_name);

@@ -3,6 +3,8 @@
 // body parse_page refuses must be refused.
 #include "parse/page_stream.hpp"
 
+#include "copy_decode.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -223,11 +225,16 @@ TEST(PageStream, SameAsParsePageForRecordFixturesInEveryLayout) {
 TEST(PageStream, SameAsParsePageForTrickyStrings) {
   for (const auto& body : layouts(tricky_cpe)) expect_same_as_parse_page(Dataset::cpe, body);
   const auto o = via_stream(Dataset::cpe, layouts(tricky_cpe)[0], 1);
-  EXPECT_EQ(o.rows, 5u);
-  // d6's string holds `","numberOfWeaknesses":1`: read as structure it would have stored the record.
+  EXPECT_EQ(o.rows, 6u);
+  // d6's string holds `","numberOfWeaknesses":1`: read as structure it would have stored 1.
+  // Read as the string it is, it is not an integer: NULL, the string kept as sent.
+  const auto d6 = o.copy.find("contoso\td6\t");
+  ASSERT_NE(d6, std::string::npos);
+  const auto fields = testing::decode_copy_line(std::string_view(o.copy).substr(d6, o.copy.find('\n', d6) - d6));
+  EXPECT_EQ(fields[8], testing::Field{});  // numberOfWeaknesses
+  EXPECT_EQ(fields.back(), testing::Field{R"({"_original":{"numberOfWeaknesses":"\"x\\\",\\\"numberOfWeaknesses\\\":1\""}})"});
   EXPECT_EQ(o.rejections,
             "4\tmissing softwareName\n"
-            "5\tnumberOfWeaknesses: \"x\\\",\\\"numberOfWeaknesses\\\":1\" is not an integer\n"
             "6\trecord is null, not an object\n"
             "7\trecord is a number, not an object\n"
             "8\trecord is a string, not an object\n"

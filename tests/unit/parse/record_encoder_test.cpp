@@ -7,6 +7,7 @@
 
 #include "alloc_counter.hpp"
 #include "copy_decode.hpp"
+#include "parse/json_value.hpp"
 
 namespace mdesync::parse {
 namespace {
@@ -83,7 +84,8 @@ TEST(RecordEncoder, EveryColumnLandsInItsPositionAfterTheTenant) {
       const auto r = encode(ds, record);
       ASSERT_EQ(r.verdict, Verdict::stored) << record << " " << r.reason;
       const auto f = fields(r.out);
-      ASSERT_EQ(f.size(), columns.size() + 1);
+      ASSERT_EQ(f.size(), columns.size() + 2);  // tenant, columns, extra_fields
+      EXPECT_EQ(f.back(), Field{}) << "extra_fields is NULL for a record of documented fields only";
       EXPECT_EQ(f[0], Field{"contoso"});
       EXPECT_EQ(f[i + 1], Field{copy}) << c.json_name;
       if (i != device) {
@@ -121,7 +123,7 @@ TEST(RecordEncoder, KeyColumnsAreTheOnesTheModelMarks) {
   // softwareVendor and softwareVersion are keys: null must not become \N.
   const auto r = encode(Dataset::cpe, required_plus(R"("softwareVendor":null,"softwareVersion":null,"deviceName":null)"));
   ASSERT_EQ(r.verdict, Verdict::stored);
-  EXPECT_EQ(r.out, "contoso\td\t\\N\t\\N\t\\N\t\ts\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n");
+  EXPECT_EQ(r.out, "contoso\td\t\\N\t\\N\t\\N\t\ts\t\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n");
 }
 
 TEST(RecordEncoder, RequiredFieldsMissingNullOrEmptyAreRejected) {
@@ -143,7 +145,6 @@ TEST(RecordEncoder, RejectionLeavesOutputUnchanged) {
   const std::string before = "contoso\tearlier\trow\n";
   for (const char* json : {R"({"softwareName":"s","deviceName":"x"})",
                            R"({"deviceId":"d","softwareName":"s","diskPaths":["a","b",3]})",
-                           R"({"deviceId":"d","softwareName":"s","deviceName":"a\u0000"})",
                            R"({"deviceId":"d","softwareName":"s","softwareFirstSeenTimestamp":"soon"})"}) {
     const auto r = encode(Dataset::cpe, json, before);
     EXPECT_EQ(r.verdict, Verdict::rejected) << json;
@@ -158,16 +159,50 @@ TEST(RecordEncoder, FieldNamesMatchCaseInsensitively) {
   ASSERT_EQ(a.verdict, Verdict::stored);
   ASSERT_EQ(b.verdict, Verdict::stored) << b.reason;
   EXPECT_EQ(a.out, b.out);
-  EXPECT_EQ(a.out, "contoso\td\t5\t\\N\t\\N\tw\t\ts\t\t\\N\n");
+  EXPECT_EQ(a.out, "contoso\td\t5\t\\N\t\\N\tw\t\ts\t\t\\N\t\\N\n");
 }
 
-TEST(RecordEncoder, UnknownFieldsOfAnyShapeAreIgnored) {
+TEST(RecordEncoder, UndocumentedFieldsOfAnyShapeAreKeptInExtraFields) {
   const auto plain = encode(Dataset::noncpe, R"({"deviceId":"d","softwareName":"s"})");
   const auto noisy = encode(Dataset::noncpe,
                             R"({"x":{"deviceId":"nested","a":[1,[2,{"b":null}]]},"deviceId":"d","y":[{"softwareName":"n"}],)"
-                            R"("softwareName":"s","z":1e999,"w":true,"v":null,"u":"\ud83d\ude00","diskPaths":["not noncpe"]})");
+                            R"("softwareName":"s","w":true,"v":null,"u":"\ud83d\ude00","diskPaths":["not noncpe"]})");
   ASSERT_EQ(noisy.verdict, Verdict::stored) << noisy.reason;
-  EXPECT_EQ(noisy.out, plain.out);
+  const auto f = fields(noisy.out);
+  const auto p = fields(plain.out);
+  ASSERT_EQ(f.size(), p.size());
+  for (std::size_t i = 0; i + 1 < f.size(); ++i) EXPECT_EQ(f[i], p[i]) << i;
+  EXPECT_EQ(p.back(), Field{});
+  EXPECT_EQ(f.back(), Field{R"({"x":{"deviceId":"nested","a":[1,[2,{"b":null}]]},"y":[{"softwareName":"n"}],"w":true,)"
+                            R"("v":null,"u":"😀","diskPaths":["not noncpe"]})"});
+}
+
+TEST(RecordEncoder, UndocumentedFieldsAreCountedByNameAsSent) {
+  RecordEncoder encoder(Dataset::cpe, "contoso");
+  simdjson::ondemand::parser parser;
+  std::string out;
+  for (const char* json : {R"({"deviceId":"a","softwareName":"s","newField":1,"Other":2})",
+                           R"({"deviceId":"b","softwareName":"s","newField":3})"}) {
+    const simdjson::padded_string padded{std::string_view(json)};
+    auto doc = parser.iterate(padded);
+    ASSERT_EQ(encoder.encode(doc.get_object().value(), out), Verdict::stored);
+    EXPECT_EQ(encoder.alteration(), "");
+  }
+  auto stats = encoder.take_stats();
+  EXPECT_EQ(stats.altered, 0u);
+  EXPECT_EQ(stats.undocumented, (std::map<std::string, std::uint64_t, std::less<>>{{"Other", 1}, {"newField", 2}}));
+  EXPECT_TRUE(encoder.take_stats().undocumented.empty()) << "take_stats() starts over";
+}
+
+TEST(RecordEncoder, UndocumentedValuesJsonbCannotHoldAreAlteredAndKeptAsSent) {
+  const auto r = encode(Dataset::noncpe, required_plus(R"("z":1e200000,"y":1e999,"n":"a\u0000","k\u0000":"v")"));
+  ASSERT_EQ(r.verdict, Verdict::stored) << r.reason;
+  EXPECT_EQ(fields(r.out).back(),
+            Field{R"({"z":"1e200000","y":1e999,"n":"a","k":"v","_original":{"z":"1e200000","n":"\"a\\u0000\"","k\\u0000":"\"v\""}})"});
+  // A value that is not JSON at all still rejects the record, naming the field.
+  const auto bad = encode(Dataset::noncpe, required_plus(R"("z":tru)"));
+  EXPECT_EQ(bad.verdict, Verdict::rejected);
+  EXPECT_EQ(bad.reason, "z: invalid literal tru");
 }
 
 TEST(RecordEncoder, RepeatedFieldLastOneWins) {
@@ -175,14 +210,14 @@ TEST(RecordEncoder, RepeatedFieldLastOneWins) {
                         R"({"deviceId":"a","rbacGroupId":1,"softwareName":"s","deviceId":"b","rbacGroupId":null,)"
                         R"("DEVICEID":"c","deviceName":"x","deviceName":"y"})");
   ASSERT_EQ(r.verdict, Verdict::stored) << r.reason;
-  EXPECT_EQ(r.out, "contoso\tc\t\\N\t\\N\ty\t\\N\t\ts\t\t\\N\n");
+  EXPECT_EQ(r.out, "contoso\tc\t\\N\t\\N\ty\t\\N\t\ts\t\t\\N\t\\N\n");
 }
 
 TEST(RecordEncoder, TextColumnsStoreNumbersAndBooleansAsTheirJsonText) {
   const auto r = encode(Dataset::noncpe,
                         R"({"deviceId":12345678901234567890123,"softwareName":true,"softwareVersion":1.50,"deviceName":-0.5e-7,"osPlatform":false})");
   ASSERT_EQ(r.verdict, Verdict::stored) << r.reason;
-  EXPECT_EQ(r.out, "contoso\t12345678901234567890123\t\\N\t\\N\t-0.5e-7\tfalse\t\ttrue\t1.50\t\\N\n");
+  EXPECT_EQ(r.out, "contoso\t12345678901234567890123\t\\N\t\\N\t-0.5e-7\tfalse\t\ttrue\t1.50\t\\N\t\\N\n");
 }
 
 TEST(RecordEncoder, TextColumnsRejectObjectsAndArrays) {
@@ -202,32 +237,46 @@ TEST(RecordEncoder, IntegersFromNumbersAndStrings) {
   for (const auto& [json, copy] : ok) {
     const auto r = encode(Dataset::noncpe, required_plus(std::string("\"rbacGroupId\":") + json));
     ASSERT_EQ(r.verdict, Verdict::stored) << json << ": " << r.reason;
-    EXPECT_EQ(r.out, std::string("contoso\td\t") + copy + "\t\\N\t\\N\t\\N\t\ts\t\t\\N\n") << json;
+    EXPECT_EQ(r.out, std::string("contoso\td\t") + copy + "\t\\N\t\\N\t\\N\t\ts\t\t\\N\t\\N\n") << json;
   }
 }
 
-TEST(RecordEncoder, IntegersOutOfRangeOrFractionalAreRejected) {
-  const std::pair<const char*, const char*> bad[] = {
-      {"99999999999", "rbacGroupId: 99999999999 out of range for integer"},
-      {"\"99999999999\"", "rbacGroupId: \"99999999999\" out of range for integer"},
-      {"2147483648", "rbacGroupId: 2147483648 out of range for integer"},
-      {"-2147483649", "rbacGroupId: -2147483649 out of range for integer"},
-      {"99999999999999999999999999", "rbacGroupId: 99999999999999999999999999 out of range for integer"},
-      {"1.5", "rbacGroupId: 1.5 is not an integer"},
-      {"1.0", "rbacGroupId: 1.0 is not an integer"},
-      {"1e2", "rbacGroupId: 1e2 is not an integer"},
-      {"\"1.5\"", "rbacGroupId: \"1.5\" is not an integer"},
-      {"\"twelve\"", "rbacGroupId: \"twelve\" is not an integer"},
-      {"true", "rbacGroupId: expected an integer, found a boolean"},
-      {"{}", "rbacGroupId: expected an integer, found an object"},
-      {"-", "rbacGroupId: invalid number -"},
+TEST(RecordEncoder, IntegersOutOfRangeOrFractionalAreStoredAsNullWithTheOriginal) {
+  // rbacGroupId comes as a number in pages and as a string in some outputs; what
+  // is not an integer in range is NULL, its JSON text kept under _original.
+  const std::pair<const char*, const char*> odd[] = {
+      {"99999999999", "rbacGroupId: out of range for integer, stored as NULL"},
+      {"\"99999999999\"", "rbacGroupId: out of range for integer, stored as NULL"},
+      {"2147483648", "rbacGroupId: out of range for integer, stored as NULL"},
+      {"-2147483649", "rbacGroupId: out of range for integer, stored as NULL"},
+      {"99999999999999999999999999", "rbacGroupId: out of range for integer, stored as NULL"},
+      {"1.5", "rbacGroupId: not an integer, stored as NULL"},
+      {"1.0", "rbacGroupId: not an integer, stored as NULL"},
+      {"1e2", "rbacGroupId: not an integer, stored as NULL"},
+      {"\"1.5\"", "rbacGroupId: not an integer, stored as NULL"},
+      {"\"twelve\"", "rbacGroupId: not an integer, stored as NULL"},
+      {"true", "rbacGroupId: not an integer, stored as NULL"},
+      {"{ }", "rbacGroupId: not an integer, stored as NULL"},
   };
-  for (const auto& [json, reason] : bad) {
-    const auto r = encode(Dataset::noncpe, required_plus(std::string("\"rbacGroupId\":") + json));
-    EXPECT_EQ(r.verdict, Verdict::rejected) << json;
-    EXPECT_EQ(r.reason, reason) << json;
-    EXPECT_EQ(r.out, "");
+  for (const auto& [json, what] : odd) {
+    RecordEncoder encoder(Dataset::noncpe, "contoso");
+    simdjson::ondemand::parser parser;
+    const std::string record = required_plus(std::string("\"rbacGroupId\":") + json);
+    const simdjson::padded_string padded(record);
+    auto doc = parser.iterate(padded);
+    std::string out;
+    ASSERT_EQ(encoder.encode(doc.get_object().value(), out), Verdict::stored) << json << ": " << encoder.reason();
+    EXPECT_EQ(encoder.alteration(), what) << json;
+    const auto f = fields(out);
+    EXPECT_EQ(f[column_index(Dataset::noncpe, "rbacGroupId") + 1], Field{}) << json;
+    std::string original;
+    append_jsonb_string(original, std::string(json) == "{ }" ? "{}" : json);
+    EXPECT_EQ(f.back(), Field("{\"_original\":{\"rbacGroupId\":" + original + "}}")) << json;
+    EXPECT_EQ(encoder.take_stats().altered, 1u);
   }
+  const auto r = encode(Dataset::noncpe, required_plus(R"("rbacGroupId":-)"));
+  EXPECT_EQ(r.verdict, Verdict::rejected);
+  EXPECT_EQ(r.reason, "rbacGroupId: invalid number -");
 }
 
 TEST(RecordEncoder, ArraysEmptyNullNullElementsAndEscapes) {
@@ -279,7 +328,7 @@ TEST(RecordEncoder, TimestampsNormalisedNullEmptyAndGarbage) {
   for (const auto& [json, copy] : ok) {
     const auto r = encode(Dataset::noncpe, required_plus(std::string("\"softwareLastSeenTimestamp\":") + json));
     ASSERT_EQ(r.verdict, Verdict::stored) << json << ": " << r.reason;
-    EXPECT_EQ(r.out, std::string("contoso\td\t\\N\t\\N\t\\N\t\\N\t\ts\t\t") + copy + "\n");
+    EXPECT_EQ(r.out, std::string("contoso\td\t\\N\t\\N\t\\N\t\\N\t\ts\t\t") + copy + "\t\\N\n");
   }
   const std::pair<const char*, const char*> bad[] = {
       {R"("yesterday")", R"(softwareLastSeenTimestamp: unparseable timestamp "yesterday")"},
@@ -320,15 +369,80 @@ TEST(RecordEncoder, JsonEscapesDecodeThenCopyEscape) {
   EXPECT_NE(r.out.find("a\\\\b\\tc\\nd\\re/f\"g\a"), std::string::npos) << r.out;
 }
 
-TEST(RecordEncoder, NulCharacterRejectsTheRecordInAnyColumnKind) {
-  for (const char* extra : {R"("deviceName":"a\u0000b")", R"("deviceId":"\u0000")", R"("rbacGroupId":"1\u0000")",
-                            R"("softwareLastSeenTimestamp":"2021-01-01\u0000")"}) {
-    const auto r = encode(Dataset::noncpe, required_plus(extra));
-    EXPECT_EQ(r.verdict, Verdict::rejected) << extra;
-    EXPECT_THAT(r.reason, ::testing::EndsWith(": contains U+0000, which PostgreSQL text cannot store")) << extra;
+TEST(RecordEncoder, NulCharacterIsRemovedAtTheEndAndReplacedElsewhereKeepingTheOriginal) {
+  struct Case {
+    const char* extra;
+    const char* column;
+    Field stored;
+    const char* original;  // the JSON text as sent, as it reads back from _original
+  };
+  const Case cases[] = {
+      // A real non-CPE answer: a software name ending in U+0000.
+      {R"("softwareName":"microsoft_wtt_2.6_-_client\u0000")", "softwareName", Field{"microsoft_wtt_2.6_-_client"},
+       R"("microsoft_wtt_2.6_-_client\u0000")"},
+      {R"("deviceName":"a\u0000b")", "deviceName", Field{"a\xEF\xBF\xBD" "b"}, R"("a\u0000b")"},
+      {R"("deviceId":"\u0000")", "deviceId", Field{""}, R"("\u0000")"},
+      {R"("rbacGroupId":"1\u0000")", "rbacGroupId", Field{"1"}, R"("1\u0000")"},
+      {R"("softwareLastSeenTimestamp":"2021-01-01\u0000")", "softwareLastSeenTimestamp",
+       Field{"2021-01-01 00:00:00+00"}, R"("2021-01-01\u0000")"},
+  };
+  for (const auto& c : cases) {
+    RecordEncoder encoder(Dataset::noncpe, "contoso");
+    simdjson::ondemand::parser parser;
+    const std::string record = required_plus(c.extra);
+    const simdjson::padded_string padded(record);
+    auto doc = parser.iterate(padded);
+    std::string out;
+    const Verdict v = encoder.encode(doc.get_object().value(), out);
+    if (std::string_view(c.column) == "deviceId") {
+      // deviceId "" after the fix is missing: still rejected as such.
+      EXPECT_EQ(v, Verdict::rejected);
+      EXPECT_EQ(encoder.reason(), "missing deviceId");
+      continue;
+    }
+    ASSERT_EQ(v, Verdict::stored) << c.extra << ": " << encoder.reason();
+    EXPECT_EQ(encoder.alteration(), std::string(c.column) + ": U+0000 removed");
+    const auto f = fields(out);
+    EXPECT_EQ(f[column_index(Dataset::noncpe, c.column) + 1], c.stored) << c.extra;
+    std::string original;
+    append_jsonb_string(original, c.original);
+    const std::string expected_extra = std::string(R"({"_original":{")") + c.column + "\":" + original + "}}";
+    EXPECT_EQ(f.back(), Field(expected_extra)) << c.extra;
   }
-  const auto r = encode(Dataset::cpe, required_plus(R"("diskPaths":["ok","\u0000"])"));
-  EXPECT_EQ(r.reason, "diskPaths: contains U+0000, which PostgreSQL text cannot store");
+  const auto r = encode(Dataset::cpe, required_plus(R"("diskPaths":["ok","x\u0000"])"));
+  ASSERT_EQ(r.verdict, Verdict::stored) << r.reason;
+  const auto f = fields(r.out);
+  EXPECT_EQ(f[column_index(Dataset::cpe, "diskPaths") + 1], Field{R"({"ok","x"})"});
+  EXPECT_EQ(f.back(), Field{R"({"_original":{"diskPaths":"[\"ok\",\"x\\u0000\"]"}})"});
+}
+
+TEST(RecordEncoder, LongNonKeyValuesAreStoredWhateverTheirLength) {
+  const std::string big(10 * 1024, 'x');
+  for (const char* field : {"deviceName", "osPlatform", "rbacGroupName", "endOfSupportStatus"}) {
+    const auto r = encode(Dataset::cpe, required_plus("\"" + std::string(field) + "\":\"" + big + "\""));
+    ASSERT_EQ(r.verdict, Verdict::stored) << field << ": " << r.reason;
+    EXPECT_EQ(fields(r.out)[column_index(Dataset::cpe, field) + 1], Field{big}) << field;
+  }
+  const auto paths = encode(Dataset::cpe, required_plus("\"diskPaths\":[\"" + big + "\",\"" + big + "\"]"));
+  ASSERT_EQ(paths.verdict, Verdict::stored) << paths.reason;
+  // A record of a megabyte.
+  const std::string mega(1024 * 1024, 'y');
+  const auto r = encode(Dataset::cpe, required_plus("\"registryPaths\":[\"" + mega + "\"],\"deviceName\":\"" + mega + "\""));
+  ASSERT_EQ(r.verdict, Verdict::stored) << r.reason;
+  EXPECT_EQ(fields(r.out)[column_index(Dataset::cpe, "deviceName") + 1], Field{mega});
+}
+
+TEST(RecordEncoder, OnlyAKeyLongerThanThePrimaryKeyCanHoldIsRejected) {
+  // tenant "contoso" (7 bytes) + deviceId "d" + softwareName "s" + the version.
+  const std::size_t room = max_key_bytes - 7 - 1 - 1;
+  const auto fits = encode(Dataset::cpe, required_plus("\"softwareVersion\":\"" + std::string(room, 'v') + "\""));
+  EXPECT_EQ(fits.verdict, Verdict::stored) << fits.reason;
+  const auto too_long =
+      encode(Dataset::cpe, required_plus("\"softwareVersion\":\"" + std::string(room + 1, 'v') + "\""));
+  EXPECT_EQ(too_long.verdict, Verdict::rejected);
+  EXPECT_EQ(too_long.reason, "deviceId, softwareVendor, softwareName and softwareVersion together with the tenant are " +
+                                 std::to_string(max_key_bytes + 1) + " bytes, more than the " +
+                                 std::to_string(max_key_bytes) + " the primary key can hold");
 }
 
 TEST(RecordEncoder, BadEscapesAndLoneSurrogatesRejectNamingTheField) {

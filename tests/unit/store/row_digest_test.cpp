@@ -89,7 +89,7 @@ TEST(LineDigester, KnownRowsShrinkToMarkersWithNullColumns) {
   digester.process("t1\t" + row + "\nt1\td2\\tx\t\\N\n", out);
   const auto first_end = out.find('\n');
   std::string marker = "t1";
-  for (std::size_t i = 0; i < model::spec(model::Dataset::noncpe).columns.size(); ++i) marker += "\t\\N";
+  for (std::size_t i = 0; i < model::spec(model::Dataset::noncpe).columns.size() + 1; ++i) marker += "\t\\N";
   marker += "\t";
   append_uuid(marker, digest_row(row));
   EXPECT_EQ(out.substr(0, first_end), marker);
