@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "parse/quote.hpp"
+
 namespace mdesync::parse {
 namespace {
 
@@ -45,8 +47,9 @@ struct Copier {
   bool altered = false;
 
   bool fail(std::string_view what, std::string_view token) {
+    // The problem ends up in a rejection reason, so in logs: bounded and escaped.
     problem.assign(what);
-    problem.append(token.substr(0, 100));
+    append_token(problem, token);
     return false;
   }
 

@@ -155,7 +155,8 @@ Verdict RecordEncoder::read_undocumented(std::string_view key, simdjson::ondeman
   std::string problem;
   const JsonCopy copy = copy_json_value(value, scratch_clean_, scratch_original_, problem);
   if (copy == JsonCopy::invalid) {
-    reason_.append(key.substr(0, 100)).append(": ").append(problem);
+    append_token(reason_, key);
+    reason_.append(": ").append(problem);
     return Verdict::rejected;
   }
   if (!extra_members_.empty()) extra_members_.push_back(',');
@@ -171,7 +172,8 @@ Verdict RecordEncoder::read_undocumented(std::string_view key, simdjson::ondeman
     original_members_.push_back(':');
     append_jsonb_string(original_members_, scratch_original_);
     if (!alteration_.empty()) alteration_.append("; ");
-    alteration_.append(key.substr(0, 100)).append(": altered to fit jsonb");
+    append_token(alteration_, key);
+    alteration_.append(": altered to fit jsonb");
   }
   if (key_fixed) key = fixed_;
   const auto it = stats_.undocumented.find(key);
