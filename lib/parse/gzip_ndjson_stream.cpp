@@ -13,4 +13,9 @@ void GzipNdjsonStream::finish() {
   reader_.finish();
 }
 
+UnitSummary GzipNdjsonStream::end() {
+  finish();
+  return {reader_.rows(), reader_.rejected(), reader_.rejections(), reader_.alterations(), std::nullopt};
+}
+
 }  // namespace mdesync::parse

@@ -7,10 +7,11 @@
 
 #include "codec/gzip.hpp"
 #include "parse/ndjson.hpp"
+#include "parse/record_stream.hpp"
 
 namespace mdesync::parse {
 
-class GzipNdjsonStream {
+class GzipNdjsonStream : public RecordStream {
  public:
   GzipNdjsonStream(RecordEncoder& encoder, std::string name, std::string& copy_out);
   // The inflater's sink points at reader_; the object must stay where it is.
@@ -18,10 +19,12 @@ class GzipNdjsonStream {
   GzipNdjsonStream& operator=(const GzipNdjsonStream&) = delete;
 
   // Throws codec::GzipError on corrupt data.
-  void feed(std::string_view compressed);
+  void feed(std::string_view compressed) override;
   // Throws codec::GzipError when the stream was truncated or empty; the
   // unfinished last line of a truncated stream is not parsed.
   void finish();
+  // finish(), as a RecordStream: the reader's counts.
+  UnitSummary end() override;
 
   const NdjsonReader& reader() const { return reader_; }
   std::uint64_t compressed_bytes() const { return inflater_.bytes_in(); }

@@ -138,6 +138,17 @@ PageResult PageStream::finish() {
   return std::move(result_);
 }
 
+UnitSummary PageStream::end() {
+  PageResult page = finish();
+  UnitSummary out;
+  out.rows = page.rows;
+  out.rejected = page.rejected.size();
+  out.rejections = std::move(page.rejected);
+  out.alterations = std::move(page.altered);
+  out.next_link = std::move(page.next_link);
+  return out;
+}
+
 const char* PageStream::start_page(const char* p, const char* end) {
   const char* q = skip_space(p, end);
   append_envelope(p, q);  // kept so that envelope offsets are body offsets up to the cut

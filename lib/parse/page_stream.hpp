@@ -25,6 +25,7 @@
 
 #include "parse/page.hpp"
 #include "parse/record_encoder.hpp"
+#include "parse/record_stream.hpp"
 
 namespace mdesync::parse {
 
@@ -33,7 +34,7 @@ inline constexpr std::size_t max_page_record_bytes = 16 * 1024 * 1024;
 // this many bytes of them wait: one simdjson document per batch, not per record.
 inline constexpr std::size_t page_batch_bytes = 256 * 1024;
 
-class PageStream {
+class PageStream : public RecordStream {
  public:
   // Stored records are appended to `copy_out`, all of a chunk's complete records
   // before feed() returns; both must outlive the stream.
@@ -47,11 +48,13 @@ class PageStream {
   // max_page_record_bytes, or something follows the page object. After a
   // PageError `copy_out` holds part of the page (the caller discards it with
   // its transaction) and the stream only throws.
-  void feed(std::string_view bytes);
+  void feed(std::string_view bytes) override;
   // Ends the body, once, after the last feed(). Throws PageError when the body
   // was empty or truncated, or what lies outside `value` is not what parse_page
   // accepts (no `value`, a nextLink that is not a string, broken keys).
   PageResult finish();
+  // finish(), as a RecordStream.
+  UnitSummary end() override;
 
  private:
   enum class State {

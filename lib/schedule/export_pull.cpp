@@ -18,6 +18,7 @@
 #include "parse/page.hpp"
 #include "parse/record_encoder.hpp"
 #include "schedule/record_notes.hpp"
+#include "schedule/unit_pipeline.hpp"
 #include "store/snapshot_file_writer.hpp"
 
 namespace mdesync::schedule {
@@ -26,10 +27,6 @@ namespace {
 // How many hours the signed URLs stay valid (the API allows at most 6): long
 // enough for a slow download, short enough that a leaked URL soon expires.
 constexpr int sas_valid_hours = 6;
-// Copy text handed to COPY in pieces of about this size: bounded memory per file.
-constexpr std::size_t copy_flush_bytes = 1 << 20;
-// A file whose gzip stream arrives broken is fetched again this many times.
-constexpr int file_attempts = 3;
 // A snapshot regenerated while it downloads is started over on the new one in
 // the same run, at most this many times; past that the run fails.
 constexpr int max_snapshot_restarts = 3;
@@ -198,9 +195,13 @@ class ExportPull {
                   parse::RecordEncoder& encoder) {
     const std::string file = file_path(key);
     ctx_.step("downloading export file " + file);
-    for (int attempt = 1;; ++attempt) {
-      std::string copy;
-      auto stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
+    // fetch -> parse -> batch -> store, for one file (UnitPipeline): inflated,
+    // parsed and COPYed while it downloads; the rows commit together with the
+    // file's record.
+    retry_bad_unit<codec::GzipError>(ctx_, ds_, "export file " + file, "file retry", [&] {
+      UnitPipeline pipeline(ctx_, encoder, writer, [&](std::string& lines) {
+        return std::make_unique<parse::GzipNdjsonStream>(encoder, file, lines);
+      });
       int seen_generation = 0;
       api::DownloadTarget target{[&] {
                                    auto [url, generation] = current_url(key);
@@ -209,47 +210,23 @@ class ExportPull {
                                  },
                                  [&] { refresh_urls(seen_generation); },
                                  [&] { ctx_.throw_if_stopping(); }};
-      api::DownloadSink sink{[&](std::string_view bytes) {
-                               ctx_.throw_if_stopping();
-                               ctx_.advanced();
-                               stream->feed(bytes);
-                               if (copy.size() >= copy_flush_bytes) {
-                                 writer.write(copy);
-                                 copy.clear();
-                               }
-                             },
-                             [&] {
-                               writer.begin();
-                               copy.clear();
-                               encoder.take_stats();
-                               stream = std::make_unique<parse::GzipNdjsonStream>(encoder, file, copy);
-                             }};
-      encoder.take_stats();  // what an earlier, failed attempt at this file counted
+      // A download that starts over from its first byte starts the unit over.
+      api::DownloadSink sink{[&](std::string_view bytes) { pipeline.bytes(bytes); }, [&] { pipeline.start(); }};
       try {
-        writer.begin();
+        pipeline.start();
         const auto stats = api::download_file(http, target, sink, ctx_.clock);
-        stream->finish();
-        writer.write(copy);
-        const auto& reader = stream->reader();
-        writer.commit(key, generated_, reader.rows(), reader.rejected());
-        notes_.page_committed("file " + file, "line", reader.rows(), reader.rejections(), reader.rejected(),
-                              reader.alterations(), encoder.take_stats());
+        parse::EncoderStats encoder_stats;
+        const auto summary = pipeline.end(encoder_stats);
+        writer.commit(key, generated_, summary.rows, summary.rejected);
+        notes_.unit_committed("file " + file, "line", summary, encoder_stats);
         log::info("file staged", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"file", file},
-                                  {"rows", reader.rows()}, {"rejected", reader.rejected()}, {"bytes", stats.bytes},
+                                  {"rows", summary.rows}, {"rejected", summary.rejected}, {"bytes", stats.bytes},
                                   {"resumes", stats.resumes}});
-        return;
-      } catch (const codec::GzipError& e) {
-        writer.abort();
-        if (attempt >= file_attempts)
-          throw Error(ErrorKind::data, "export file " + file + ": " + e.what() + " (after " +
-                                           std::to_string(attempt) + " downloads)");
-        log::warn("file retry", {{"tenant", ctx_.tenant.name}, {"dataset", name()}, {"file", file},
-                                 {"attempt", attempt}, {"error", e.what()}});
       } catch (...) {
-        writer.abort();
+        pipeline.abort();
         throw;
       }
-    }
+    });
   }
 
   PullContext& ctx_;

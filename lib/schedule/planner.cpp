@@ -31,14 +31,14 @@ milliseconds jitter_for(const std::string& tenant, model::Dataset ds, const Inte
   return milliseconds(static_cast<std::int64_t>(h % static_cast<std::uint64_t>(span)));
 }
 
-Plan next_run(const store::SyncState& state, const Intervals& intervals, SystemTime now, milliseconds jitter) {
-  if (!state.watermark || !state.last_full_at) return {now + jitter, store::RunMode::full};
+Plan next_run(const model::SyncState& state, const Intervals& intervals, SystemTime now, milliseconds jitter) {
+  if (!state.watermark || !state.last_full_at) return {now + jitter, model::RunMode::full};
   const SystemTime full_due = *state.last_full_at + intervals.full + jitter;
   SystemTime last_any = *state.last_full_at;
   if (state.last_incremental_at) last_any = std::max(last_any, *state.last_incremental_at);
   const SystemTime incremental_due = last_any + intervals.incremental + jitter;
-  Plan plan = full_due <= incremental_due ? Plan{full_due, store::RunMode::full}
-                                          : Plan{incremental_due, store::RunMode::incremental};
+  Plan plan = full_due <= incremental_due ? Plan{full_due, model::RunMode::full}
+                                          : Plan{incremental_due, model::RunMode::incremental};
   plan.due = std::max(plan.due, now);
   return plan;
 }

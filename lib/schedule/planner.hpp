@@ -16,7 +16,7 @@
 
 #include "core/clock.hpp"
 #include "model/dataset.hpp"
-#include "store/sync_store.hpp"
+#include "model/run.hpp"
 
 namespace mdesync::schedule {
 
@@ -27,7 +27,7 @@ struct Intervals {
 
 struct Plan {
   SystemTime due;
-  store::RunMode mode;
+  model::RunMode mode;
 };
 
 // The most any job is shifted: a tenth of the incremental interval, at most 5 minutes.
@@ -36,7 +36,7 @@ std::chrono::milliseconds max_jitter(const Intervals& intervals);
 // A stable offset in [0, max_jitter) from the tenant and data set names.
 std::chrono::milliseconds jitter_for(const std::string& tenant, model::Dataset ds, const Intervals& intervals);
 
-Plan next_run(const store::SyncState& state, const Intervals& intervals, SystemTime now,
+Plan next_run(const model::SyncState& state, const Intervals& intervals, SystemTime now,
               std::chrono::milliseconds jitter);
 
 // After a failed run: 30 s, 1 min, 2 min, ... never more than the incremental interval.

@@ -11,6 +11,7 @@
 #include "parse/record_encoder.hpp"
 #include "schedule/export_pull.hpp"
 #include "schedule/record_notes.hpp"
+#include "schedule/unit_pipeline.hpp"
 #include "store/failure.hpp"
 
 namespace mdesync::schedule {
@@ -18,11 +19,6 @@ namespace {
 
 using store::RunMode;
 using store::RunStatus;
-
-// A 200 whose body does not parse may be a broken transfer: fetch it again a few times.
-constexpr int malformed_page_attempts = 3;
-// COPY text is handed to PostgreSQL in pieces of about this size while a page downloads.
-constexpr std::size_t page_flush_bytes = 1 << 20;
 
 struct JsonPull {
   PullContext& ctx;
@@ -40,49 +36,34 @@ struct JsonPull {
     return ctx.clock.now_utc();
   }
 
-  // Streams one page into an open store page: records are parsed and COPYed
-  // while the rest of the page downloads, so memory stays flat whatever the page
-  // size. Returns with the store page still open, for the caller to close.
-  parse::PageResult fetch_page(const std::string& url, parse::RecordEncoder& encoder, std::string& copy,
-                               std::optional<SystemTime>& start, int page_number) {
-    for (int attempt = 1;; ++attempt) {
-      std::unique_ptr<parse::PageStream> stream;
+  // fetch -> parse -> batch -> store, for one page (UnitPipeline): records are
+  // parsed and COPYed while the rest of the page downloads, so memory stays flat
+  // whatever the page size. Returns with the page's transaction open, for run()
+  // to commit.
+  parse::UnitSummary fetch_page(const std::string& url, store::PageWriter& writer, parse::RecordEncoder& encoder,
+                                std::optional<SystemTime>& start, int page_number, parse::EncoderStats& stats) {
+    const std::string unit = "page " + std::to_string(page_number) + " of " + log::redact_url(url);
+    return retry_bad_unit<parse::PageError>(ctx, ds, unit, "bad page", [&] {
+      UnitPipeline pipeline(ctx, encoder, writer, [&encoder](std::string& lines) {
+        return std::make_unique<parse::PageStream>(encoder, lines);
+      });
+      bool started = false;
       ctx.step("downloading page " + std::to_string(page_number));
       const api::BodySink sink{[&](const http::Response& head) {
                                  if (!start) start = api_time(head);
-                                 ctx.store.open_page(ctx.tenant.name, ds, mode);
-                                 copy.clear();
-                                 stream = std::make_unique<parse::PageStream>(encoder, copy);
+                                 pipeline.start();
+                                 started = true;
                                },
-                               [&](std::string_view bytes) {
-                                 ctx.throw_if_stopping();
-                                 ctx.advanced();
-                                 stream->feed(bytes);
-                                 if (copy.size() >= page_flush_bytes) {
-                                   ctx.store.write_page(copy);
-                                   copy.clear();
-                                 }
-                               }};
-      encoder.take_stats();  // what an earlier, failed attempt at this page counted
+                               [&](std::string_view bytes) { pipeline.bytes(bytes); }};
       try {
         ctx.api.get_streamed(url, ratelimit::Family::json, sink);
-        if (!stream) throw parse::PageError("the page has no body");
-        auto result = stream->finish();
-        ctx.store.write_page(copy);
-        copy.clear();
-        return result;
-      } catch (const parse::PageError& e) {
-        ctx.store.abort_page();
-        log::warn("bad page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page_number},
-                               {"attempt", attempt}, {"error", e.what()}});
-        if (attempt >= malformed_page_attempts)
-          throw Error(ErrorKind::data, "page " + std::to_string(page_number) + " of " + log::redact_url(url) +
-                                           ": " + e.what());
+        if (!started) throw parse::PageError("the page has no body");
+        return pipeline.end(stats);
       } catch (...) {
-        ctx.store.abort_page();
+        pipeline.abort();
         throw;
       }
-    }
+    });
   }
 
   void run(const store::SyncState& state) {
@@ -91,21 +72,21 @@ struct JsonPull {
     if (mode == RunMode::incremental) since = state.watermark;
     std::string url = ctx.api.first_page_url(ds, cfg.page_size, since);
     parse::RecordEncoder encoder(ds, ctx.tenant.name);
-    std::string copy;
     std::optional<SystemTime> start;
     std::unordered_set<std::string> read_urls{url};
     RecordNotes notes(ctx.tenant.name, ds, out);
     if (mode == RunMode::full) ctx.store.begin_snapshot(ctx.tenant.name, ds);
+    store::PageWriter writer(ctx.store, ctx.tenant.name, ds, mode);
     for (int page = 1;; ++page) {
       ctx.throw_if_stopping();
-      const auto result = fetch_page(url, encoder, copy, start, page);
+      parse::EncoderStats stats;
+      const auto result = fetch_page(url, writer, encoder, start, page, stats);
       const bool last = !result.next_link.has_value();
       std::optional<store::WatermarkUpdate> advance;
       if (last && mode == RunMode::incremental)
         advance = store::WatermarkUpdate{*start - cfg.watermark_overlap, RunMode::incremental};
-      out.counts.upserted += ctx.store.close_page(advance, out.run_id);
-      notes.page_committed("page " + std::to_string(page), "record", result.rows, result.rejected,
-                           result.rejected.size(), result.altered, encoder.take_stats());
+      out.counts.upserted += writer.commit(advance, out.run_id);
+      notes.unit_committed("page " + std::to_string(page), "record", result, stats);
       log::debug("page", {{"tenant", ctx.tenant.name}, {"dataset", dataset_name()}, {"page", page},
                           {"rows", result.rows}});
       if (last) break;
@@ -197,7 +178,7 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
     model::Dataset ds;
     ~Unlock() {
       // A connection given up is gone; its session (and lock) ends with it.
-      if (ctx.store.connection().gave_up()) return;
+      if (ctx.store.gave_up()) return;
       try {
         ctx.store.unlock(ctx.tenant.name, ds);
       } catch (const std::exception&) {
@@ -232,14 +213,14 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
       out.stalled_step = watch.stalled_step();
       out.error = "stalled: " + watch.stall_message() + "; the pull was given up, nothing of it applied";
       out.recovery = Recovery::reconnect;
-    } else if (const auto why = ctx.store.connection().gave_up()) {
+    } else if (const auto why = ctx.store.gave_up()) {
       out.stalled_step = watch.stalled_step();
       out.error = *why + "; the pull was given up, nothing of it applied";
       out.recovery = Recovery::reconnect;
     }
     // A JSON snapshot cannot resume (its pages are not addressable later); staged
     // export files can, so they stay for the next run.
-    if (out.mode == RunMode::full && !via_export && !ctx.store.connection().gave_up()) {
+    if (out.mode == RunMode::full && !via_export && !ctx.store.gave_up()) {
       try {
         ctx.store.discard_snapshot(ctx.tenant.name, request.dataset);
       } catch (const std::exception&) {
@@ -247,7 +228,7 @@ PullOutcome run_pull(PullContext& ctx, const PullRequest& request) {
     }
   }
   out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.now_steady() - started);
-  if (ctx.store.connection().gave_up()) {
+  if (ctx.store.gave_up()) {
     // Never block on recording the failure: the connection is gone; the caller
     // writes it once the database answers again (record_outcome).
     out.unrecorded = true;

@@ -7,14 +7,13 @@ namespace mdesync::schedule {
 RecordNotes::RecordNotes(std::string tenant, model::Dataset dataset, PullOutcome& out)
     : tenant_(std::move(tenant)), dataset_(model::spec(dataset).name), out_(out) {}
 
-void RecordNotes::page_committed(std::string_view where, std::string_view unit, std::size_t rows,
-                                 const std::vector<parse::Rejection>& rejected, std::size_t rejected_count,
-                                 const std::vector<parse::Rejection>& altered, parse::EncoderStats stats) {
+void RecordNotes::unit_committed(std::string_view where, std::string_view unit, const parse::UnitSummary& summary,
+                                 parse::EncoderStats stats) {
   std::lock_guard lock(mutex_);
-  out_.counts.received += rows + rejected_count;
-  out_.counts.rejected += rejected_count;
+  out_.counts.received += summary.rows + summary.rejected;
+  out_.counts.rejected += summary.rejected;
   out_.counts.altered += stats.altered;
-  for (const auto& r : rejected) {
+  for (const auto& r : summary.rejections) {
     const std::string at = std::string(where) + ", " + std::string(unit) + " " + std::to_string(r.index);
     if (out_.rejections.size() < rejections_kept_per_run) out_.rejections.push_back({at, r.reason});
     if (rejections_logged_ >= rejections_logged_per_run) continue;
@@ -22,7 +21,7 @@ void RecordNotes::page_committed(std::string_view where, std::string_view unit, 
     log::warn("record rejected",
               {{"tenant", tenant_}, {"dataset", dataset_}, {"where", at}, {"error", r.reason}});
   }
-  for (const auto& a : altered) {
+  for (const auto& a : summary.alterations) {
     if (alterations_logged_ >= alterations_logged_per_run) break;
     ++alterations_logged_;
     log::info("record altered", {{"tenant", tenant_}, {"dataset", dataset_},

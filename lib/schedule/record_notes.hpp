@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "parse/record_encoder.hpp"
+#include "parse/record_stream.hpp"
 #include "parse/rejection.hpp"
 #include "schedule/pull.hpp"
 
@@ -32,9 +33,7 @@ class RecordNotes {
   // since its last take_stats() join the run. `where` names the page or file
   // ("page 3", "file .../part-00001.json.gz"), `unit` what an index counts
   // ("record" in a page, "line" in a file).
-  void page_committed(std::string_view where, std::string_view unit, std::size_t rows,
-                      const std::vector<parse::Rejection>& rejected,
-                      std::size_t rejected_count, const std::vector<parse::Rejection>& altered,
+  void unit_committed(std::string_view where, std::string_view unit, const parse::UnitSummary& summary,
                       parse::EncoderStats stats);
 
   // Logs what was counted but not logged one by one. Call once, at the end.

@@ -11,10 +11,11 @@
 #include "core/stall_watch.hpp"
 #include "model/dataset.hpp"
 #include "store/known_rows.hpp"
+#include "store/unit_writer.hpp"
 
 namespace mdesync::store {
 
-class SnapshotFileWriter {
+class SnapshotFileWriter : public UnitWriter {
  public:
   // `known`: the snapshot's known rows (SyncStore::snapshot_known_rows), or null.
   SnapshotFileWriter(const std::string& database_url, std::string schema, std::string tenant, model::Dataset ds,
@@ -24,14 +25,14 @@ class SnapshotFileWriter {
   SnapshotFileWriter& operator=(const SnapshotFileWriter&) = delete;
 
   // Opens a transaction and a COPY into the staging table.
-  void begin();
-  void write(std::string_view copy_text);
+  void begin() override;
+  void write(std::string_view copy_text) override;
   // Ends the COPY, records `file` as staged for the snapshot, and commits.
   void commit(const std::string& file, SystemTime generated, std::uint64_t rows, std::uint64_t rejected);
   // A stall of `watch` breaks this writer's connection loose (Connection::attach).
   void attach(StallWatch* watch);
   // Rolls the open file back (nothing of it stays staged).
-  void abort() noexcept;
+  void abort() noexcept override;
 
  private:
   struct Impl;

@@ -11,22 +11,22 @@
 #include <string_view>
 #include <vector>
 
-#include <pqxx/dbtransaction>
-#include <pqxx/transaction_base>
-
 #include "core/clock.hpp"
+#include "core/stall_watch.hpp"
 #include "model/dataset.hpp"
-#include "store/connection.hpp"
+#include "model/run.hpp"
 #include "store/known_rows.hpp"
-#include "store/merge_sql.hpp"
+#include "store/unit_writer.hpp"
 
 namespace mdesync::store {
 
-enum class RunMode { full, incremental };
-enum class RunStatus { running, succeeded, failed, guarded, abandoned };
+class Connection;  // store/connection.hpp: libpqxx stays inside the store
 
-const char* to_string(RunMode m);
-const char* to_string(RunStatus s);
+// Kept in the model (the scheduler decides from them without the store).
+using model::RunMode;
+using model::RunStatus;
+using model::SyncState;
+using model::to_string;
 
 struct RunCounts {
   std::uint64_t received = 0;
@@ -42,12 +42,6 @@ struct RejectionNote {
   std::string reason;
 };
 
-struct SyncState {
-  std::optional<SystemTime> watermark;
-  std::optional<SystemTime> last_incremental_at;
-  std::optional<SystemTime> last_full_at;
-  std::optional<SystemTime> snapshot_generated_at;  // last export snapshot applied
-};
 
 // Moves the watermark of (tenant, dataset) and stamps the sync time.
 struct WatermarkUpdate {
@@ -101,10 +95,13 @@ class SyncStore {
   SyncStore(const SyncStore&) = delete;
   SyncStore& operator=(const SyncStore&) = delete;
 
+  // For migrations and the tools that need the session itself (store/connection.hpp).
   Connection& connection() { return *conn_; }
   // A stall of `watch` breaks this store's connection loose; its operations report
   // progress to it (see Connection::attach).
-  void attach(StallWatch* watch) { conn_->attach(watch); }
+  void attach(StallWatch* watch);
+  // Why a stall broke the connection loose, if it did.
+  std::optional<std::string> gave_up() const;
   const std::string& schema() const { return schema_; }
 
   // A session advisory lock per (schema, tenant, dataset): two instances never
@@ -167,20 +164,17 @@ class SyncStore {
   std::shared_ptr<KnownRows> snapshot_known_rows(const std::string& tenant, model::Dataset ds) const;
 
  private:
+  // The parts below are defined by concept: sync_store.cpp (the session, names,
+  // the baseline), run_journal.cpp (locks, sync_runs, sync_state),
+  // page_transaction.cpp (one page in one transaction), snapshot_lifecycle.cpp
+  // (stage, compare, apply or discard a full snapshot).
   std::string target(model::Dataset ds) const;
-  // Whether a sync of (tenant, ds) ever committed: before that, merges record no
-  // change events (the first sync is the baseline, not millions of installs).
-  bool has_baseline(pqxx::transaction_base& tx, const std::string& tenant, model::Dataset ds);
   void ensure_page_stage(model::Dataset ds);
   // close_page's work: the COPY's end, the upsert, the watermark, the commit.
   std::uint64_t commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id);
-  sql::ChangeLog change_log() const;
   // Loads the digests of the tenant's current rows, when it has a baseline.
   void load_known_rows(const std::string& tenant, model::Dataset ds);
   std::uint64_t staged_rows_estimate(const std::string& stage);
-  // The new-tenant fast path; returns the rows inserted.
-  std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& stage, model::Dataset ds,
-                                  bool& indexes_rebuilt);
 
   struct OpenPage;
 
@@ -188,9 +182,31 @@ class SyncStore {
   std::string schema_;
   std::unique_ptr<OpenPage> page_;
   bool page_stage_ready_[2] = {false, false};
-  std::set<std::string> baselines_;  // "tenant/dataset" known to have synced (sync_state rows are never deleted)
+  // "tenant/dataset" known to have synced (sync_state rows are never deleted);
+  // see has_baseline in store/sync_store_parts.hpp.
+  std::set<std::string> baselines_;
   std::map<std::string, std::shared_ptr<KnownRows>> known_;  // "tenant/dataset" -> the open snapshot's rows
   std::size_t known_rows_limit_ = 4'000'000;
+};
+
+// A pull's pages as units of work: each page in SyncStore's page transaction.
+class PageWriter : public UnitWriter {
+ public:
+  PageWriter(SyncStore& store, std::string tenant, model::Dataset ds, RunMode mode)
+      : store_(store), tenant_(std::move(tenant)), ds_(ds), mode_(mode) {}
+  void begin() override { store_.open_page(tenant_, ds_, mode_); }
+  void write(std::string_view copy_text) override { store_.write_page(copy_text); }
+  void abort() noexcept override { store_.abort_page(); }
+  // SyncStore::close_page: returns the rows upserted.
+  std::uint64_t commit(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
+    return store_.close_page(advance, run_id);
+  }
+
+ private:
+  SyncStore& store_;
+  std::string tenant_;
+  model::Dataset ds_;
+  RunMode mode_;
 };
 
 }  // namespace mdesync::store

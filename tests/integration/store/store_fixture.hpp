@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/sync_store.hpp"
 #include "support/test_database.hpp"

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "core/timestamp.hpp"
+#include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/sync_store.hpp"
 #include "support/test_database.hpp"

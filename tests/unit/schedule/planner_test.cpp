@@ -9,14 +9,14 @@ namespace mdesync::schedule {
 namespace {
 
 using namespace std::chrono_literals;
-using store::RunMode;
+using model::RunMode;
 
 const Intervals hourly_daily{1h, 24h};
 
 SystemTime at(const char* iso) { return parse_iso8601(iso).value(); }
 
-store::SyncState synced(const char* full, const char* incremental = nullptr) {
-  store::SyncState s;
+model::SyncState synced(const char* full, const char* incremental = nullptr) {
+  model::SyncState s;
   s.watermark = at(full);
   s.last_full_at = at(full);
   if (incremental) s.last_incremental_at = at(incremental);

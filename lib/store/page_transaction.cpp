@@ -1,0 +1,114 @@
+// SyncStore's page transaction: one page of an incremental pull (upserted) or of
+// a full one (staged), written while it downloads and committed as one.
+#include "store/sync_store.hpp"
+
+#include <pqxx/nontransaction>
+#include <pqxx/transaction>
+
+#include "store/connection.hpp"
+#include "store/copy_in.hpp"
+#include "store/digest_lines.hpp"
+#include "store/identifiers.hpp"
+#include "store/merge_sql.hpp"
+#include "store/sync_store_parts.hpp"
+
+namespace mdesync::store {
+namespace {
+
+std::string page_stage_name(model::Dataset ds) {
+  return std::string("pg_temp.") + quote_identifier("mdesync_page_" + std::string(model::spec(ds).name));
+}
+
+}  // namespace
+
+void SyncStore::ensure_page_stage(model::Dataset ds) {
+  auto& ready = page_stage_ready_[ds == model::Dataset::cpe ? 0 : 1];
+  if (ready) return;
+  const auto op = conn_->operation("creating the page stage", short_operation);
+  pqxx::nontransaction tx(*conn_);
+  // ON COMMIT DELETE ROWS: each batch starts empty without a TRUNCATE round trip.
+  tx.exec("CREATE TEMP TABLE IF NOT EXISTS " + page_stage_name(ds) +
+          " (ord bigint GENERATED ALWAYS AS IDENTITY, " + sql::staging_columns(model::spec(ds)) +
+          ") ON COMMIT DELETE ROWS");
+  ready = true;
+}
+
+void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode mode) {
+  abort_page();
+  if (mode == RunMode::incremental) ensure_page_stage(ds);
+  const std::string stage = mode == RunMode::incremental ? page_stage_name(ds) : snapshot_stage(tenant, ds);
+  const auto op = conn_->operation("opening a page transaction", short_operation);
+  page_ = std::make_unique<OpenPage>(*conn_, tenant, ds, mode, stage,
+                                     mode == RunMode::full ? snapshot_known_rows(tenant, ds) : nullptr);
+}
+
+void SyncStore::write_page(std::string_view copy_text) {
+  if (copy_text.empty()) return;
+  auto& p = *page_;
+  try {
+    // COPY starts with the first row: a page without rows costs no COPY round trip.
+    if (!p.copy) p.copy = std::make_unique<CopyIn>(*conn_, sql::copy_from_stdin(p.stage, model::spec(p.ds)));
+    p.copy->write(p.digester.digest(copy_text));
+    p.wrote = true;
+  } catch (...) {
+    abort_page();
+    throw;
+  }
+}
+
+std::uint64_t SyncStore::close_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
+  try {
+    const std::uint64_t upserted = commit_page(advance, run_id);
+    page_.reset();
+    return upserted;
+  } catch (...) {
+    abort_page();
+    throw;
+  }
+}
+
+std::uint64_t SyncStore::commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id) {
+  auto& p = *page_;
+  // A page holds at most 200,000 records.
+  const auto op = conn_->operation("committing a page", bulk_operation(200'000));
+  std::uint64_t upserted = 0;
+  if (p.copy) {
+    p.copy->finish();
+    p.copy.reset();
+  }
+  if (p.wrote && p.mode == RunMode::incremental) {
+    const auto& spec = model::spec(p.ds);
+    if (has_baseline(p.tx, schema_, baselines_, p.tenant, p.ds)) {
+      const std::string run = run_id ? std::to_string(*run_id) : std::string();
+      upserted = p.tx.exec_params1(sql::upsert_recording_changes(target(p.ds), p.stage, spec, change_log(schema_)),
+                                   run_id ? run.c_str() : nullptr)[0]
+                     .as<std::uint64_t>();
+    } else {
+      upserted = p.tx.exec(sql::upsert(target(p.ds), p.stage, spec)).affected_rows();
+    }
+  }
+  if (advance) advance_watermark(p.tx, schema_, p.tenant, p.ds, *advance);
+  p.tx.commit();
+  return upserted;
+}
+
+void SyncStore::abort_page() noexcept {
+  if (!page_) return;
+  try {
+    page_->copy.reset();  // ends an open COPY as failed
+    page_->tx.abort();
+  } catch (const std::exception&) {
+    // A broken connection aborts the transaction on the server anyway.
+  }
+  page_.reset();
+}
+
+std::uint64_t SyncStore::upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
+                                      const std::optional<WatermarkUpdate>& advance,
+                                      std::optional<std::int64_t> run_id) {
+  open_page(tenant, ds, RunMode::incremental);
+  write_page(copy_text);
+  return close_page(advance, run_id);
+}
+
+}  // namespace mdesync::store

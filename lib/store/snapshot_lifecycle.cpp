@@ -1,0 +1,320 @@
+// SyncStore's snapshot lifecycle: a full snapshot is staged (page by page or file
+// by file), compared with the current rows, then applied in one transaction or
+// discarded.
+#include "store/sync_store.hpp"
+
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <pqxx/subtransaction>
+#include <pqxx/transaction>
+
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/timestamp.hpp"
+#include "store/connection.hpp"
+#include "store/copy_in.hpp"
+#include "store/copy_out.hpp"
+#include "store/identifiers.hpp"
+#include "store/merge_sql.hpp"
+#include "store/removal_guard.hpp"
+#include "store/sync_store_parts.hpp"
+
+namespace mdesync::store {
+namespace {
+
+// Below this many new rows a table's statistics matter little either way.
+constexpr std::uint64_t analyze_min_rows = 10'000;
+
+bool needs_statistics(pqxx::work& tx, const std::string& table) {
+  return tx.exec1("SELECT reltuples < 0 FROM pg_class WHERE oid = " + tx.quote(table) + "::regclass")[0].as<bool>();
+}
+
+// About how many rows the staging table holds, from its size on disk (a staged
+// row takes more than 100 bytes): sizes the apply's deadline without a count.
+std::uint64_t staged_rows_estimate_of(pqxx::connection_base& conn, const std::string& stage) {
+  pqxx::nontransaction tx(conn);
+  const auto r = tx.exec1("SELECT coalesce(pg_relation_size(to_regclass(" + tx.quote(stage) + ")), 0) / 100");
+  return r[0].as<std::uint64_t>();
+}
+
+constexpr const char* unseen_table = "pg_temp.mdesync_unseen";
+
+// An index of the target table and how to build it again.
+struct IndexDefinition {
+  std::string drop, create;
+};
+
+// The new tenant's rows into target `tgt`; returns the rows inserted.
+std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& tgt, const std::string& stage,
+                                model::Dataset ds, bool& indexes_rebuilt) {
+  const auto& spec = model::spec(ds);
+  try {
+    pqxx::subtransaction sub(tx, "mdesync_first_load");
+    // The whole table empty (a first install): drop its indexes, insert, and build
+    // them again from sorted data, much cheaper than growing them row by row.
+    // NOWAIT: anyone else on the table (a reader, another tenant's load) just
+    // means the plain insert below.
+    std::vector<IndexDefinition> indexes;
+    bool bulk = sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
+    if (bulk) {
+      try {
+        pqxx::subtransaction lock(sub, "mdesync_lock");
+        lock.exec("LOCK TABLE " + tgt + " IN ACCESS EXCLUSIVE MODE NOWAIT");
+        lock.commit();
+      } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "55P03") throw;
+        bulk = false;
+      }
+    }
+    if (bulk) bulk = sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
+    if (bulk) {
+      for (const auto& row : sub.exec(
+               "SELECT c.conname, pg_get_constraintdef(c.oid), i.indexrelid::regclass::text,"
+               " pg_get_indexdef(i.indexrelid) FROM pg_index i LEFT JOIN pg_constraint c"
+               " ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')"
+               " WHERE i.indrelid = " + sub.quote(tgt) + "::regclass ORDER BY c.conname IS NULL")) {
+        if (!row[0].is_null()) {
+          const std::string name = quote_identifier(row[0].as<std::string>());
+          indexes.push_back({"ALTER TABLE " + tgt + " DROP CONSTRAINT " + name,
+                             "ALTER TABLE " + tgt + " ADD CONSTRAINT " + name + " " + row[1].as<std::string>()});
+        } else {
+          indexes.push_back({"DROP INDEX " + row[2].as<std::string>(), row[3].as<std::string>()});
+        }
+      }
+      sub.exec("SET LOCAL maintenance_work_mem = '256MB'");
+      for (const auto& index : indexes) sub.exec(index.drop);
+    }
+    const std::uint64_t inserted = sub.exec(sql::insert_new_tenant(tgt, stage, spec)).affected_rows();
+    // Constraints first (the primary key catches a key staged twice), then the rest.
+    for (const auto& index : indexes) sub.exec(index.create);
+    sub.commit();
+    indexes_rebuilt = bulk;
+    return inserted;
+  } catch (const pqxx::unique_violation&) {
+    // A key staged twice (in two files, or twice in one): let DISTINCT ON pick the last.
+    return tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+  }
+}
+
+
+// The known rows the snapshot never repeated (changed or vanished) into
+// unseen_table: only they need a key lookup. Returns how many it repeated unchanged.
+std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& known) {
+  tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + unseen_table + " (row_digest uuid) ON COMMIT DROP");
+  const auto digests = known.unseen();
+  CopyIn copy(conn, std::string("COPY ") + unseen_table + " (row_digest) FROM STDIN");
+  std::string line;
+  for (const auto& d : digests) {
+    line.clear();
+    append_uuid(line, d);
+    line.push_back('\n');
+    copy.write(line);
+  }
+  copy.finish();
+  tx.exec(std::string("ANALYZE ") + unseen_table);
+  return known.size() - digests.size();
+}
+
+// Statistics the comparison's plan needs, and the tenant's current rows.
+std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& tgt, const std::string& stage,
+                                 const std::string& tenant) {
+  tx.exec("ANALYZE " + stage);
+  // Without statistics (a table never analyzed, e.g. a full sync right after the
+  // first load, before autovacuum got to it) the planner expects one row and runs
+  // the anti joins of the merge as nested loops over the whole stage: quadratic time.
+  if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
+  return tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
+      .as<std::uint64_t>();
+}
+
+struct Merged {
+  std::uint64_t upserted = 0, removed = 0, changes = 0;
+};
+
+// Merges the staged snapshot into a tenant that has rows: upserts, and with
+// `remove` marks what it does not list removed at `removed_at`. After the
+// baseline one statement merges, removes and records the changes, so an upgrade
+// (one version removed, another installed) can be told from a removal plus an install.
+Merged merge_snapshot(pqxx::work& tx, const std::string& tgt, const std::string& stage, model::Dataset ds,
+                      const std::string& tenant, const std::string& removed_at, bool remove, bool baseline,
+                      const std::string& unseen, const sql::ChangeLog& log, std::optional<std::int64_t> run_id) {
+  const auto& spec = model::spec(ds);
+  Merged m;
+  if (baseline) {
+    const std::string run = run_id ? std::to_string(*run_id) : std::string();
+    const char* run_param = run_id ? run.c_str() : nullptr;
+    const auto r = remove ? tx.exec_params1(sql::apply_snapshot_recording_changes(tgt, stage, spec, log, unseen),
+                                            tenant, removed_at, run_param)
+                          : tx.exec_params1(sql::upsert_recording_changes(tgt, stage, spec, log), run_param);
+    m.upserted = r[0].as<std::uint64_t>();
+    m.removed = r[1].as<std::uint64_t>();
+    m.changes = r[2].as<std::uint64_t>();
+    return m;
+  }
+  m.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+  if (remove) m.removed = tx.exec_params(sql::mark_removed(tgt, stage, spec, unseen), tenant, removed_at).affected_rows();
+  return m;
+}
+
+}  // namespace
+
+void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
+  const std::string stage = snapshot_stage(tenant, ds);
+  const auto op = conn_->operation("creating the snapshot stage", short_operation);
+  pqxx::work tx(*conn_);
+  tx.exec("DROP TABLE IF EXISTS " + stage);
+  // Unlogged: staged rows cost no WAL, and a crash only loses what is re-downloaded anyway.
+  tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
+          sql::staging_columns(model::spec(ds)) + ")");
+  tx.commit();
+  load_known_rows(tenant, ds);
+}
+
+void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
+  const std::string key = tenant_dataset(tenant, ds);
+  known_.erase(key);
+  const auto op = conn_->operation("reading the digests of the current rows", bulk_operation(known_rows_limit_));
+  pqxx::work tx(*conn_);
+  if (known_rows_limit_ == 0 || !has_baseline(tx, schema_, baselines_, tenant, ds)) return;
+  std::vector<RowDigest> digests;
+  // One row past the limit tells a tenant that is too large, without reading it all.
+  copy_out_lines(*conn_,
+                 "COPY (SELECT row_digest FROM " + target(ds) + " WHERE tenant = " + tx.quote(tenant) +
+                     " AND removed_at IS NULL AND row_digest IS NOT NULL LIMIT " +
+                     std::to_string(known_rows_limit_ + 1) + ") TO STDOUT",
+                 [&](std::string_view line) {
+                   if (auto d = parse_uuid(line)) digests.push_back(*d);
+                 });
+  tx.commit();
+  if (digests.size() > known_rows_limit_) {
+    log::info("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                   {"reason", "more current rows than sync.digest_rows_limit"},
+                                   {"limit", known_rows_limit_}});
+    return;
+  }
+  known_[key] = std::make_shared<KnownRows>(std::move(digests));
+}
+
+std::shared_ptr<KnownRows> SyncStore::snapshot_known_rows(const std::string& tenant, model::Dataset ds) const {
+  const auto it = known_.find(tenant_dataset(tenant, ds));
+  return it == known_.end() ? nullptr : it->second;
+}
+
+void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text) {
+  if (copy_text.empty()) return;
+  open_page(tenant, ds, RunMode::full);
+  write_page(copy_text);
+  close_page(std::nullopt);
+}
+
+std::uint64_t SyncStore::staged_rows_estimate(const std::string& stage) {
+  const auto op = conn_->operation("sizing the snapshot", short_operation);
+  return staged_rows_estimate_of(*conn_, stage);
+}
+
+
+SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& o,
+                                         std::optional<std::int64_t> run_id) {
+  const auto& spec = model::spec(ds);
+  const std::string dataset(spec.name);
+  const std::string stage = snapshot_stage(tenant, ds);
+  const std::string tgt = target(ds);
+  SnapshotResult result;
+  const auto op = conn_->operation("applying the snapshot", bulk_operation(2 * staged_rows_estimate(stage)));
+  pqxx::work tx(*conn_);
+  // Waits for locks (a reader's, another instance's) are bounded on the server too.
+  tx.exec("SET LOCAL lock_timeout = '" + std::to_string(short_operation.count()) + "s'");
+  const bool baseline = has_baseline(tx, schema_, baselines_, tenant, ds);
+  // The tenant's first load (no rows yet) is a plain insert: no plan to get right.
+  result.first_load =
+      !baseline &&
+      !tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt + " WHERE tenant = $1)", tenant)[0].as<bool>();
+  if (result.first_load) {
+    result.upserted = insert_first_load(tx, tgt, stage, ds, result.indexes_rebuilt);
+  } else {
+    result.active_before = prepare_comparison(tx, tgt, stage, tenant);
+    std::string unseen;
+    if (const auto known = snapshot_known_rows(tenant, ds)) {
+      result.unchanged = load_unseen(tx, *conn_, *known);
+      unseen = unseen_table;
+    }
+    result.removal_candidates =
+        tx.exec_params1(sql::count_removal_candidates(tgt, stage, spec, unseen), tenant)[0].as<std::uint64_t>();
+    const RemovalVerdict verdict =
+        judge_removals(result.active_before, result.removal_candidates, o.max_removal_ratio, o.force);
+    result.guarded = verdict.guarded;
+    const Merged m = merge_snapshot(tx, tgt, stage, ds, tenant, format_iso8601_utc(o.removed_at), verdict.remove,
+                                    baseline, unseen, change_log(schema_), run_id);
+    result.upserted = m.upserted;
+    result.removed = m.removed;
+    result.changes = m.changes;
+  }
+  advance_watermark(tx, schema_, tenant, ds, o.advance);
+  if (o.snapshot_generated_at) {
+    tx.exec_params("UPDATE " + qualified(schema_, "sync_state") +
+                       " SET snapshot_generated_at = $3::timestamptz WHERE tenant = $1 AND dataset = $2",
+                   tenant, dataset, format_iso8601_utc(*o.snapshot_generated_at));
+    tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                   tenant, dataset);
+  }
+  tx.exec("DROP TABLE " + stage);
+  // The table grew by more than half: refresh its statistics now rather than
+  // leave the next sync's plans to stale ones.
+  if (result.upserted > result.active_before / 2 + analyze_min_rows) tx.exec("ANALYZE " + tgt);
+  tx.commit();
+  known_.erase(tenant_dataset(tenant, ds));
+  return result;
+}
+
+void SyncStore::discard_snapshot(const std::string& tenant, model::Dataset ds) {
+  known_.erase(tenant_dataset(tenant, ds));
+  const auto op = conn_->operation("discarding the snapshot stage", short_operation);
+  pqxx::work tx(*conn_);
+  tx.exec("DROP TABLE IF EXISTS " + snapshot_stage(tenant, ds));
+  tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                 tenant, std::string(model::spec(ds).name));
+  tx.commit();
+}
+
+std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, model::Dataset ds, SystemTime generated) {
+  const std::string dataset(model::spec(ds).name);
+  std::set<std::string> files;
+  {
+    const auto op = conn_->operation("looking for staged files", short_operation);
+    pqxx::nontransaction tx(*conn_);
+    const bool stage_exists =
+        tx.exec1("SELECT to_regclass(" + tx.quote(snapshot_stage(tenant, ds)) + ") IS NOT NULL")[0].as<bool>();
+    if (stage_exists) {
+      for (const auto& row : tx.exec_params("SELECT file FROM " + qualified(schema_, "snapshot_files") +
+                                                " WHERE tenant = $1 AND dataset = $2 AND generated_at = $3::timestamptz",
+                                            tenant, dataset, format_iso8601_utc(generated)))
+        files.insert(row[0].as<std::string>());
+    }
+  }
+  if (!files.empty()) {
+    // Resuming: the rows staged before the restart were seen already.
+    load_known_rows(tenant, ds);
+    if (const auto known = snapshot_known_rows(tenant, ds)) {
+      const auto op = conn_->operation("reading the staged digests", bulk_operation(known_rows_limit_));
+      pqxx::work tx(*conn_);
+      copy_out_lines(*conn_, "COPY (SELECT row_digest FROM " + snapshot_stage(tenant, ds) + ") TO STDOUT",
+                     [&](std::string_view line) {
+                       if (auto d = parse_uuid(line)) known->mark_seen(*d);
+                     });
+      tx.commit();
+    }
+    return files;
+  }
+  // Another snapshot's leftovers (or none): start clean.
+  const auto op = conn_->operation("clearing staged files", short_operation);
+  pqxx::work tx(*conn_);
+  tx.exec_params("DELETE FROM " + qualified(schema_, "snapshot_files") + " WHERE tenant = $1 AND dataset = $2",
+                 tenant, dataset);
+  tx.commit();
+  begin_snapshot(tenant, ds);
+  return files;
+}
+
+}  // namespace mdesync::store

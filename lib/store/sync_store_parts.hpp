@@ -1,0 +1,60 @@
+#pragma once
+// What SyncStore's parts (sync_store.cpp, run_journal.cpp, page_transaction.cpp,
+// snapshot_lifecycle.cpp) share. Internal to the store: nothing above it
+// includes this (it brings libpqxx).
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <pqxx/field>
+#include <pqxx/transaction>
+#include <pqxx/transaction_base>
+
+#include "core/clock.hpp"
+#include "model/dataset.hpp"
+#include "store/copy_in.hpp"
+#include "store/digest_lines.hpp"
+#include "store/merge_sql.hpp"
+#include "store/sync_store.hpp"
+
+namespace mdesync::store {
+
+// A timestamptz column read back as UTC (the session's zone is UTC).
+std::optional<SystemTime> as_time(const pqxx::field& f);
+
+// "tenant/dataset": the key of per-pull caches.
+std::string tenant_dataset(const std::string& tenant, model::Dataset ds);
+
+// Whether a sync of (tenant, ds) ever committed, asked inside `tx`: before that,
+// merges record no change events (the first sync is the baseline, not millions
+// of installs). `known` remembers the answer once true (sync_state rows are never
+// deleted; a rolled-back first sync must not count).
+bool has_baseline(pqxx::transaction_base& tx, const std::string& schema, std::set<std::string>& known,
+                  const std::string& tenant, model::Dataset ds);
+
+// Where merges record what changed.
+sql::ChangeLog change_log(const std::string& schema);
+
+// Moves the watermark of (tenant, ds) and stamps the sync time, inside `tx`: the
+// transaction that commits the rows the watermark covers.
+void advance_watermark(pqxx::work& tx, const std::string& schema, const std::string& tenant, model::Dataset ds,
+                       const WatermarkUpdate& u);
+
+// One page in its transaction (see SyncStore::open_page).
+struct SyncStore::OpenPage {
+  std::string tenant;
+  model::Dataset ds;
+  RunMode mode;
+  std::string stage;
+  pqxx::work tx;
+  std::unique_ptr<CopyIn> copy;
+  LineDigester digester;
+  bool wrote = false;
+
+  OpenPage(Connection& conn, std::string t, model::Dataset d, RunMode m, std::string st,
+           std::shared_ptr<KnownRows> known)
+      : tenant(std::move(t)), ds(d), mode(m), stage(std::move(st)), tx(conn), digester(d, std::move(known)) {}
+};
+
+}  // namespace mdesync::store
