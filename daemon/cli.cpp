@@ -13,7 +13,7 @@ struct Spec {
 };
 
 const Spec specs[] = {
-    {"migrate", {"--config"}, true},
+    {"migrate", {"--config", "--distribute"}, true},
     {"check", {"--config", "--tenant"}, true},
     {"sync", {"--config", "--mode", "--dataset", "--tenant", "--force"}, true},
     {"run", {"--config"}, true},
@@ -34,7 +34,9 @@ std::string usage() {
          "Keeps Microsoft Defender for Endpoint software inventories in PostgreSQL.\n"
          "\n"
          "commands:\n"
-         "  migrate --config FILE   create or upgrade the database schema, then exit\n"
+         "  migrate --config FILE [--distribute]\n"
+         "                          create or upgrade the database schema, then exit; on Citus,\n"
+         "                          --distribute converts an installation that holds rows\n"
          "  run --config FILE       the service: schedules incremental pulls and full snapshots for\n"
          "                          every tenant; SIGHUP reloads the config, SIGTERM stops\n"
          "  status --config FILE [--json]\n"
@@ -97,13 +99,13 @@ ParseResult parse(const std::vector<std::string>& args) {
       result.error = "mdesync " + cmd.name + ": unknown option '" + opt + "'";
       return result;
     }
-    const bool is_flag = opt == "--force" || opt == "--json";
+    const bool is_flag = opt == "--force" || opt == "--json" || opt == "--distribute";
     if (is_flag) {
       if (has_inline) {
         result.error = "mdesync " + cmd.name + ": " + opt + " takes no value";
         return result;
       }
-      (opt == "--force" ? cmd.force : cmd.json) = true;
+      (opt == "--force" ? cmd.force : opt == "--json" ? cmd.json : cmd.distribute) = true;
       continue;
     }
     if (!has_inline) {

@@ -23,6 +23,7 @@ struct Command {
   std::string tenant;   // sync: one tenant or "" (all)
   bool force = false;
   bool json = false;
+  bool distribute = false;  // migrate: convert an existing installation for Citus
 };
 
 struct ParseResult {

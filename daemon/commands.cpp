@@ -16,6 +16,7 @@
 #include "schedule/planner.hpp"
 #include "schedule/pull.hpp"
 #include "store/connection.hpp"
+#include "store/distribution.hpp"
 #include "store/migrations.hpp"
 #include "store/sync_store.hpp"
 
@@ -50,13 +51,36 @@ std::optional<config::Config> load_config(const cli::Command& cmd) {
   }
 }
 
+namespace {
+
+store::DistributionChoice distribution_choice(config::Distribution d) {
+  switch (d) {
+    case config::Distribution::none: return store::DistributionChoice::none;
+    case config::Distribution::citus: return store::DistributionChoice::citus;
+    case config::Distribution::automatic: break;
+  }
+  return store::DistributionChoice::automatic;
+}
+
+}  // namespace
+
+store::MigrationResult prepare_schema(pqxx::connection_base& conn, const config::Config& cfg, bool convert_existing) {
+  const auto r = store::migrate(conn, cfg.database.schema);
+  const auto d =
+      store::distribute(conn, cfg.database.schema, distribution_choice(cfg.database.distribution), convert_existing);
+  for (const auto& table : d.changed) log::info("distributed on citus", {{"table", table}});
+  return r;
+}
+
 int migrate(const cli::Command& cmd) {
   const auto cfg = load_config(cmd);
   if (!cfg) return cli::exit_config;
   try {
     store::Connection conn(cfg->database.url);
-    const auto r = store::migrate(conn, cfg->database.schema);
-    log::info("migrated", {{"schema", cfg->database.schema}, {"applied", r.applied}, {"version", r.version}});
+    const auto op = conn.operation("migrating the schema", store::migration_operation);
+    const auto r = prepare_schema(conn, *cfg, cmd.distribute);
+    log::info("migrated", {{"schema", cfg->database.schema}, {"applied", r.applied}, {"version", r.version},
+                           {"citus", store::is_distributed(conn, cfg->database.schema)}});
     return cli::exit_ok;
   } catch (const pqxx::broken_connection& e) {
     log::error("database unreachable", {{"error", e.what()}});
@@ -145,7 +169,7 @@ int sync(const cli::Command& cmd) {
   try {
     store = std::make_unique<store::SyncStore>(cfg->database.url, cfg->database.schema);
     const auto op = store->connection().operation("migrating the schema", store::migration_operation);
-    store::migrate(store->connection(), cfg->database.schema);
+    prepare_schema(store->connection(), *cfg);
   } catch (const std::exception& e) {
     log::error("database unreachable", {{"error", e.what()}});
     return cli::exit_database;

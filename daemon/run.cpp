@@ -297,7 +297,7 @@ class Daemon {
       try {
         store::SyncStore store(cfg->database.url, cfg->database.schema);
         const auto op = store.connection().operation("migrating the schema", store::migration_operation);
-        store::migrate(store.connection(), cfg->database.schema);
+        commands::prepare_schema(store.connection(), *cfg);
         for (const auto& tenant : cfg->tenants)
           for (const auto ds : tenant.datasets) states[JobId{tenant.name, ds}.key()] = store.state(tenant.name, ds);
       } catch (const std::exception& e) {

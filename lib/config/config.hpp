@@ -15,10 +15,15 @@ namespace mdesync::config {
 
 using std::chrono::milliseconds;
 
+// database.distribution: auto lays the schema out for Citus when the database
+// has the citus extension; none never does; citus requires it.
+enum class Distribution { automatic, none, citus };
+
 struct DatabaseOptions {
   static constexpr const char* default_schema = "mde";
   std::string url;                      // libpq URI or key=value conninfo
   std::string schema = default_schema;  // always quoted when used in SQL
+  Distribution distribution = Distribution::automatic;
 };
 
 enum class Cloud { commercial, gcc, gcc_high, dod };

@@ -46,6 +46,8 @@ std::optional<std::string> check_listen(const std::string& text) {
   return "expected host:port or [v6-address]:port, got " + (text.empty() ? std::string("\"\"") : text);
 }
 
+constexpr Choice<Distribution> distribution_choices[] = {
+    {"auto", Distribution::automatic}, {"none", Distribution::none}, {"citus", Distribution::citus}};
 constexpr Choice<FullVia> full_via_choices[] = {{"export", FullVia::export_files}, {"json", FullVia::json}};
 constexpr Choice<LogLevel> level_choices[] = {
     {"debug", LogLevel::debug}, {"info", LogLevel::info}, {"warn", LogLevel::warn}, {"error", LogLevel::error}};
@@ -59,6 +61,7 @@ std::span<const Key<DatabaseOptions>> database_keys() {
   static const Key<S> keys[] = {
       string_key<S>("url", &S::url, true, check_not_empty),
       string_key<S>("schema", &S::schema, false, check_identifier),
+      enum_key<S>("distribution", &S::distribution, distribution_choices),
   };
   return keys;
 }

@@ -10,15 +10,25 @@
 
 namespace mdesync::testing {
 
-std::string database_url() {
-  const char* url = std::getenv("MDESYNC_TEST_DATABASE_URL");
+namespace {
+
+// A URL from `variable`; a missing one fails the current test (and throws).
+std::string required_url(const char* variable, const char* what) {
+  const char* url = std::getenv(variable);
   if (url == nullptr || *url == '\0') {
-    ADD_FAILURE() << "MDESYNC_TEST_DATABASE_URL is not set: run the tests through scripts/test, "
-                     "which starts a throwaway PostgreSQL";
-    throw std::runtime_error("MDESYNC_TEST_DATABASE_URL is not set");
+    ADD_FAILURE() << variable << " is not set: run the tests through scripts/test, which starts " << what;
+    throw std::runtime_error(std::string(variable) + " is not set");
   }
   return url;
 }
+
+}  // namespace
+
+std::string database_url() { return required_url("MDESYNC_TEST_DATABASE_URL", "a throwaway PostgreSQL"); }
+
+std::string citus_url() { return required_url("MDESYNC_TEST_CITUS_URL", "a throwaway Citus cluster"); }
+
+TempSchema::TempSchema(const std::string& prefix, std::string url) : TempSchema(prefix) { url_ = std::move(url); }
 
 TempSchema::TempSchema(const std::string& prefix) {
   static std::atomic<int> counter{0};
@@ -28,7 +38,7 @@ TempSchema::TempSchema(const std::string& prefix) {
 
 TempSchema::~TempSchema() {
   try {
-    pqxx::connection c(database_url());
+    pqxx::connection c(url_.empty() ? database_url() : url_);
     pqxx::nontransaction tx(c);
     tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(name_) + " CASCADE");
   } catch (const std::exception&) {

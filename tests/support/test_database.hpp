@@ -9,10 +9,16 @@ namespace mdesync::testing {
 // The URL from MDESYNC_TEST_DATABASE_URL; fails the current test (and throws) when unset.
 std::string database_url();
 
+// The coordinator of the throwaway Citus cluster (coordinator and two workers)
+// scripts/test starts, from MDESYNC_TEST_CITUS_URL; fails like database_url().
+std::string citus_url();
+
 // A uniquely named schema dropped (with everything in it) when the object dies.
 class TempSchema {
  public:
   explicit TempSchema(const std::string& prefix = "t");
+  // In the database at `url` (e.g. citus_url()).
+  TempSchema(const std::string& prefix, std::string url);
   ~TempSchema();
   TempSchema(const TempSchema&) = delete;
   TempSchema& operator=(const TempSchema&) = delete;
@@ -20,6 +26,7 @@ class TempSchema {
 
  private:
   std::string name_;
+  std::string url_;  // empty: database_url()
 };
 
 // Runs one query and returns its single value as text ("" for NULL).
