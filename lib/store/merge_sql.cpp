@@ -102,9 +102,11 @@ std::string mark_removed(const std::string& target, const std::string& stage, co
 
 namespace {
 
-// What a change event needs of a row; both data sets have these columns.
+// What a change event and the device bookkeeping need of a row; both data sets
+// have these columns.
 constexpr const char* event_columns =
-    "t.tenant, t.device_id, t.device_name, t.software_vendor, t.software_name, t.software_version";
+    "t.tenant, t.device_id, t.device_name, t.os_platform, t.rbac_group_name, t.software_vendor, t.software_name,"
+    " t.software_version";
 
 // Ranks appeared (or removed) rows within their (tenant, device, vendor, name),
 // oldest version first: the n-th appeared version pairs with the n-th removed one,
@@ -116,49 +118,140 @@ std::string ranked(const std::string& from, const ChangeLog& log) {
          " AS r";
 }
 
-// The shared statement. `gone` is the data-modifying CTE of removed rows, or
-// NULL for none. Every CTE sees the table as it was before the statement (one
-// snapshot): that is how `appeared` knows whether an upserted key existed and
-// was removed. Pairing: a = appeared keys, g = removed keys; a full join on
+std::string quoted_literal(std::string_view s) {
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// The device bookkeeping: `dev` is every device the statement touched, with its
+// rows before (p.software) and after (software), and `present` writes the devices
+// whose names or count changed (with `returned`: every device the page sent)
+// into log.devices. A device is gone when a full snapshot took its last row away
+// and brought none (software = 0 after, fewer before); it has returned when a row
+// of a gone device came back (gone_before). `sent` are the rows the API sent:
+// the page's staged rows for an incremental pull, else the rows the upsert wrote
+// (a snapshot's unchanged rows, staged as markers or not, tell nothing new).
+// Invariant: device_presence.software is the device's number of current rows;
+// every statement that changes the rows (this one, first_load_devices) keeps it.
+std::string device_ctes(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log,
+                        const MergeSteps& steps) {
+  const std::string dataset = quoted_literal(spec.name);
+  const std::string sent = steps.returned ? stage + " AS s WHERE " + full_row(spec, "s") : std::string("up AS s");
+  return "touched AS (\n"
+         "SELECT s.tenant, s.device_id, s.device_name, s.os_platform, s.rbac_group_name, true AS sent, 0 AS came,"
+         " 0 AS went FROM " + sent + "\n"
+         "UNION ALL SELECT tenant, device_id, NULL, NULL, NULL, false, 1, 0 FROM appeared\n" +
+         (steps.remove ? "UNION ALL SELECT tenant, device_id, device_name, os_platform, rbac_group_name, false, 0, 1"
+                         " FROM gone\n"
+                       : "") +
+         "),\n"
+         "dev AS (\n"
+         "SELECT d.*, p.tenant IS NOT NULL AS known, p.gone_at AS gone_before,"
+         " coalesce(p.software, 0) + d.came - d.went AS software,\n"
+         "(p.device_name, p.os_platform, p.rbac_group_name, p.software) IS DISTINCT FROM"
+         " (d.device_name, d.os_platform, d.rbac_group_name, coalesce(p.software, 0) + d.came - d.went) AS differs\n"
+         "FROM (SELECT tenant, device_id,"
+         " coalesce(max(device_name) FILTER (WHERE sent), max(device_name)) AS device_name,"
+         " coalesce(max(os_platform) FILTER (WHERE sent), max(os_platform)) AS os_platform,"
+         " coalesce(max(rbac_group_name) FILTER (WHERE sent), max(rbac_group_name)) AS rbac_group_name,"
+         " bool_or(sent) AS sent, sum(came) AS came, sum(went) AS went\n"
+         "FROM touched GROUP BY tenant, device_id) AS d\n"
+         "LEFT JOIN " + log.devices + " AS p ON p.tenant = d.tenant AND p.device_id = d.device_id AND p.dataset = " +
+         dataset + "\n),\n"
+         "present AS (\n"
+         "INSERT INTO " + log.devices + " AS p (tenant, device_id, dataset, device_name, os_platform,"
+         " rbac_group_name, software, first_seen_at, last_returned_at, last_listed_at, gone_at, changed_at)\n"
+         "SELECT tenant, device_id, " + dataset + ", device_name, os_platform, rbac_group_name, software, now(), " +
+         (steps.returned ? "CASE WHEN sent THEN now() END" : "NULL::timestamptz") + ",\n" +
+         (steps.remove && !log.state.empty()
+              ? "CASE WHEN software = 0 THEN (SELECT last_snapshot_at FROM " + log.state +
+                    " WHERE tenant = $1 AND dataset = " + dataset + ") END"
+              : std::string("NULL::timestamptz")) +
+         ", " + (steps.remove ? "CASE WHEN software = 0 THEN $2::timestamptz END" : "NULL::timestamptz") +
+         ", now()\n"
+         "FROM dev WHERE differs" + (steps.returned ? " OR sent" : "") + "\n"
+         "ON CONFLICT (tenant, device_id, dataset) DO UPDATE SET device_name = excluded.device_name,"
+         " os_platform = excluded.os_platform, rbac_group_name = excluded.rbac_group_name,"
+         " software = excluded.software,"
+         " last_returned_at = coalesce(excluded.last_returned_at, p.last_returned_at),\n"
+         "last_listed_at = CASE WHEN excluded.software = 0 THEN coalesce(excluded.last_listed_at, p.last_listed_at) END,"
+         " gone_at = CASE WHEN excluded.software = 0 THEN coalesce(excluded.gone_at, p.gone_at) END,\n"
+         "changed_at = CASE WHEN (p.device_name, p.os_platform, p.rbac_group_name, p.software) IS DISTINCT FROM"
+         " (excluded.device_name, excluded.os_platform, excluded.rbac_group_name, excluded.software)"
+         " THEN now() ELSE p.changed_at END\n"
+         "RETURNING 1\n),\n";
+}
+
+// The change events. a = appeared keys, g = removed keys; a full join on
 // (tenant, device, vendor, name, rank) turns a pair into one upgrade or downgrade.
-std::string recording_changes(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
-                              const ChangeLog& log, const std::string& gone, const std::string& run_param) {
-  const std::string removed_count = gone.empty() ? "0" : "(SELECT count(*) FROM gone)";
-  return "WITH up AS (\n" + upsert(target, stage, spec) + "\nRETURNING " + event_columns + "\n),\n" +
-         (gone.empty() ? std::string() : "gone AS (\n" + gone + "\nRETURNING " + event_columns + "\n),\n") +
-         "appeared AS (\n"
-         "SELECT up.*, CASE WHEN o.tenant IS NULL THEN 'installed' ELSE 'reinstalled' END AS change\n"
-         "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
-         "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n"
-         "a AS (" + ranked("appeared", log) + "),\n"
-         "g AS (" + (gone.empty() ? std::string("SELECT * FROM a WHERE false") : ranked("gone", log)) + "),\n"
+// A device that vanished has no appeared key and one that came back no removed
+// one, so neither is ever part of a pair.
+std::string events_cte(const model::DatasetSpec& spec, const ChangeLog& log, const MergeSteps& steps,
+                       const std::string& run_param) {
+  const bool devices = !log.devices.empty();
+  return "a AS (" + ranked("appeared", log) + "),\n"
+         "g AS (" + (steps.remove ? ranked("gone", log) : std::string("SELECT * FROM a WHERE false")) + "),\n"
          "logged AS (\n"
          "INSERT INTO " + log.table + " (tenant, dataset, device_id, device_name, software_vendor, software_name,"
          " old_version, new_version, change, observed_at, run_id)\n"
-         "SELECT coalesce(a.tenant, g.tenant), '" + std::string(spec.name) + "', coalesce(a.device_id, g.device_id),"
+         "SELECT coalesce(a.tenant, g.tenant), " + quoted_literal(spec.name) + ", coalesce(a.device_id, g.device_id),"
          " coalesce(a.device_name, g.device_name), coalesce(a.software_vendor, g.software_vendor),"
          " coalesce(a.software_name, g.software_name), g.software_version, a.software_version,\n"
-         "CASE WHEN g.n IS NULL THEN a.change WHEN a.n IS NULL THEN 'removed'"
+         "CASE WHEN g.n IS NULL THEN " +
+         (devices ? "CASE WHEN d.gone_before IS NOT NULL THEN 'device_returned' ELSE a.change END"
+                  : std::string("a.change")) +
+         " WHEN a.n IS NULL THEN " +
+         (devices ? "CASE WHEN d.software = 0 THEN 'device_gone' ELSE 'removed' END" : std::string("'removed'")) +
          " WHEN (a.k, a.software_version COLLATE \"C\") > (g.k, g.software_version COLLATE \"C\") THEN 'upgraded'"
          " ELSE 'downgraded' END,\n"
          "now(), " + run_param + "::bigint\n"
          "FROM a FULL JOIN g ON a.tenant = g.tenant AND a.device_id = g.device_id"
-         " AND a.software_vendor = g.software_vendor AND a.software_name = g.software_name AND a.n = g.n\n"
-         "RETURNING 1\n)\n"
-         "SELECT (SELECT count(*) FROM up), " + removed_count + ", (SELECT count(*) FROM logged)";
+         " AND a.software_vendor = g.software_vendor AND a.software_name = g.software_name AND a.n = g.n\n" +
+         (devices ? "LEFT JOIN dev AS d ON d.tenant = coalesce(a.tenant, g.tenant)"
+                    " AND d.device_id = coalesce(a.device_id, g.device_id)\n"
+                  : "") +
+         "RETURNING change\n),\n";
 }
 
 }  // namespace
 
-std::string upsert_recording_changes(const std::string& target, const std::string& stage,
-                                     const model::DatasetSpec& spec, const ChangeLog& log) {
-  return recording_changes(target, stage, spec, log, "", "$1");
+std::string merge(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                  const ChangeLog& log, const MergeSteps& steps) {
+  const std::string run_param = steps.remove ? "$3" : "$1";
+  const bool devices = !log.devices.empty();
+  // "appeared" is needed by the events and the device counts alike.
+  std::string sql = "WITH up AS (\n" + upsert(target, stage, spec) + "\nRETURNING " + event_columns + "\n),\n";
+  if (steps.remove)
+    sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen) + "\nRETURNING " + event_columns + "\n),\n";
+  sql += "appeared AS (\n"
+         "SELECT up.*, CASE WHEN o.tenant IS NULL THEN 'installed' ELSE 'reinstalled' END AS change\n"
+         "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
+         "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n";
+  if (devices) sql += device_ctes(stage, spec, log, steps);
+  if (steps.events) sql += events_cte(spec, log, steps, run_param);
+  // The last CTE's trailing ",\n" becomes the main SELECT's start.
+  sql.resize(sql.size() - 2);
+  sql += "\nSELECT (SELECT count(*) FROM up), " + std::string(steps.remove ? "(SELECT count(*) FROM gone)" : "0") +
+         ", " + (steps.events ? "(SELECT count(*) FROM logged)" : "0") + ", " +
+         (steps.events ? "(SELECT json_object_agg(change, n ORDER BY change) FROM"
+                         " (SELECT change, count(*) AS n FROM logged GROUP BY change) AS kinds)"
+                       : "NULL::json");
+  return sql;
 }
 
-std::string apply_snapshot_recording_changes(const std::string& target, const std::string& stage,
-                                             const model::DatasetSpec& spec, const ChangeLog& log,
-                                             const std::string& unseen) {
-  return recording_changes(target, stage, spec, log, mark_removed(target, stage, spec, unseen), "$3");
+std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log) {
+  return "INSERT INTO " + log.devices + " AS p (tenant, device_id, dataset, device_name, os_platform,"
+         " rbac_group_name, software, first_seen_at, changed_at)\n"
+         "SELECT tenant, device_id, " + quoted_literal(spec.name) + ", max(device_name), max(os_platform),"
+         " max(rbac_group_name), count(*), now(), now()\n"
+         "FROM " + stage + " AS s WHERE " + full_row(spec, "s") + " GROUP BY tenant, device_id\n"
+         "ON CONFLICT (tenant, device_id, dataset) DO UPDATE SET device_name = excluded.device_name,"
+         " os_platform = excluded.os_platform, rbac_group_name = excluded.rbac_group_name,"
+         " software = excluded.software, last_listed_at = NULL, gone_at = NULL, changed_at = now()";
 }
 
 std::string count_removal_candidates(const std::string& target, const std::string& stage,

@@ -35,27 +35,49 @@ std::string full_row(const model::DatasetSpec& spec, const char* alias);
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
                          const std::string& unseen = {});
 
-// Where a merge records what it changed (both qualified and quoted): the schema's
-// software_changes table and its version_sort_key function.
+// Where a merge records what it changed (all qualified and quoted): the schema's
+// software_changes table and its version_sort_key function; optionally its
+// device_presence and sync_state tables. With `devices`, every merge keeps
+// device_presence in step with the rows it changes and tells a device that
+// vanished from a full snapshot altogether (its rows become 'device_gone', not
+// 'removed') or came back ('device_returned', not 'installed' or 'reinstalled')
+// from software removed or installed; without, only the five row-level kinds.
 struct ChangeLog {
   std::string table;
   std::string version_key;
+  std::string devices = {};
+  std::string state = {};
 };
 
-// upsert() that also writes change events to log.table in the same statement:
-// 'installed' for a new key, 'reinstalled' for a key whose row was removed.
-// An unchanged row returns nothing from the upsert, so it costs no event and no
-// lookup. $1: run id (bigint, may be NULL). One result row: (upserted, removed, changes).
-std::string upsert_recording_changes(const std::string& target, const std::string& stage,
-                                     const model::DatasetSpec& spec, const ChangeLog& log);
+// What a merge statement does besides the upsert.
+struct MergeSteps {
+  bool remove = false;      // a full snapshot's removals (mark_removed): $1 tenant, $2 removed_at
+  bool events = true;       // write software_changes; false before the baseline (the first sync)
+  bool returned = false;    // an incremental page: each device it sent was returned by the pull
+  std::string unseen = {};  // see mark_removed()
+};
 
-// A whole snapshot in one statement: upsert, mark_removed and the change events,
-// an upgrade or downgrade being an appeared key and a removed key of the same
-// (tenant, device, vendor, name) paired up. $1 tenant, $2 removed_at, $3 run id.
-// One result row: (upserted, removed, changes).
-std::string apply_snapshot_recording_changes(const std::string& target, const std::string& stage,
-                                             const model::DatasetSpec& spec, const ChangeLog& log,
-                                             const std::string& unseen = {});
+// One statement: upsert, with `remove` the snapshot's removals, the device
+// bookkeeping (with log.devices) and with `events` the change events. Every CTE
+// sees the table as it was before the statement, so nobody ever sees half a
+// snapshot and an upgrade (one version removed, another installed on the same
+// device) can be told from a removal plus an install. Only the devices whose rows
+// the statement changed (or, with `returned`, that the page sent) are looked up
+// or written: no pass over the table.
+// Parameters: with `remove`, $1 tenant and $2 removed_at; with `events`, the run
+// id (bigint, may be NULL) next: $3, or $1 without `remove`. Events: 'installed'
+// for a new key, 'reinstalled' for a key whose row was removed, an upgrade or
+// downgrade being an appeared key and a removed key of the same (tenant, device,
+// vendor, name) paired up. An unchanged row returns nothing from the upsert, so
+// it costs no event and no lookup. One result row:
+// (upserted, removed, changes, kinds), kinds being {"installed": n, ...} (json,
+// NULL when nothing was recorded).
+std::string merge(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                  const ChangeLog& log, const MergeSteps& steps);
+
+// After insert_new_tenant (its keys are unique, or it failed): the devices of the
+// staged rows into log.devices, counted from the stage.
+std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log);
 
 // How many rows mark_removed would touch (tenant $1), for the mass-removal guard.
 std::string count_removal_candidates(const std::string& target, const std::string& stage,

@@ -9,7 +9,6 @@
 #include "store/copy_in.hpp"
 #include "store/digest_lines.hpp"
 #include "store/identifiers.hpp"
-#include "store/merge_sql.hpp"
 #include "store/sync_store_parts.hpp"
 
 namespace mdesync::store {
@@ -77,15 +76,10 @@ std::uint64_t SyncStore::commit_page(const std::optional<WatermarkUpdate>& advan
     p.copy.reset();
   }
   if (p.wrote && p.mode == RunMode::incremental) {
-    const auto& spec = model::spec(p.ds);
-    if (has_baseline(p.tx, schema_, baselines_, p.tenant, p.ds)) {
-      const std::string run = run_id ? std::to_string(*run_id) : std::string();
-      upserted = p.tx.exec_params1(sql::upsert_recording_changes(target(p.ds), p.stage, spec, change_log(schema_)),
-                                   run_id ? run.c_str() : nullptr)[0]
-                     .as<std::uint64_t>();
-    } else {
-      upserted = p.tx.exec(sql::upsert(target(p.ds), p.stage, spec)).affected_rows();
-    }
+    // Before the baseline the devices are kept, but no changes recorded.
+    const bool events = has_baseline(p.tx, schema_, baselines_, p.tenant, p.ds);
+    upserted = merge_rows(p.tx, schema_, p.stage, p.tenant, p.ds, {.events = events, .returned = true}, {}, run_id)
+                   .upserted;
   }
   if (advance) advance_watermark(p.tx, schema_, p.tenant, p.ds, *advance);
   p.tx.commit();

@@ -47,8 +47,9 @@ struct IndexDefinition {
 };
 
 // The new tenant's rows into target `tgt`; returns the rows inserted.
-std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& tgt, const std::string& stage,
-                                model::Dataset ds, bool& indexes_rebuilt) {
+std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& schema, const std::string& tgt,
+                                const std::string& stage, const std::string& tenant, model::Dataset ds,
+                                bool& indexes_rebuilt) {
   const auto& spec = model::spec(ds);
   try {
     pqxx::subtransaction sub(tx, "mdesync_first_load");
@@ -89,12 +90,14 @@ std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& tgt,
     const std::uint64_t inserted = sub.exec(sql::insert_new_tenant(tgt, stage, spec)).affected_rows();
     // Constraints first (the primary key catches a key staged twice), then the rest.
     for (const auto& index : indexes) sub.exec(index.create);
+    // Every staged key is unique now: the stage counts each device's rows.
+    sub.exec(sql::first_load_devices(stage, spec, change_log(schema)));
     sub.commit();
     indexes_rebuilt = bulk;
     return inserted;
   } catch (const pqxx::unique_violation&) {
     // A key staged twice (in two files, or twice in one): let DISTINCT ON pick the last.
-    return tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
+    return merge_rows(tx, schema, stage, tenant, ds, {.events = false}, {}, std::nullopt).upserted;
   }
 }
 
@@ -127,35 +130,6 @@ std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& tgt, const s
   if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
   return tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
       .as<std::uint64_t>();
-}
-
-struct Merged {
-  std::uint64_t upserted = 0, removed = 0, changes = 0;
-};
-
-// Merges the staged snapshot into a tenant that has rows: upserts, and with
-// `remove` marks what it does not list removed at `removed_at`. After the
-// baseline one statement merges, removes and records the changes, so an upgrade
-// (one version removed, another installed) can be told from a removal plus an install.
-Merged merge_snapshot(pqxx::work& tx, const std::string& tgt, const std::string& stage, model::Dataset ds,
-                      const std::string& tenant, const std::string& removed_at, bool remove, bool baseline,
-                      const std::string& unseen, const sql::ChangeLog& log, std::optional<std::int64_t> run_id) {
-  const auto& spec = model::spec(ds);
-  Merged m;
-  if (baseline) {
-    const std::string run = run_id ? std::to_string(*run_id) : std::string();
-    const char* run_param = run_id ? run.c_str() : nullptr;
-    const auto r = remove ? tx.exec_params1(sql::apply_snapshot_recording_changes(tgt, stage, spec, log, unseen),
-                                            tenant, removed_at, run_param)
-                          : tx.exec_params1(sql::upsert_recording_changes(tgt, stage, spec, log), run_param);
-    m.upserted = r[0].as<std::uint64_t>();
-    m.removed = r[1].as<std::uint64_t>();
-    m.changes = r[2].as<std::uint64_t>();
-    return m;
-  }
-  m.upserted = tx.exec(sql::upsert(tgt, stage, spec)).affected_rows();
-  if (remove) m.removed = tx.exec_params(sql::mark_removed(tgt, stage, spec, unseen), tenant, removed_at).affected_rows();
-  return m;
 }
 
 }  // namespace
@@ -232,7 +206,7 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
       !baseline &&
       !tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt + " WHERE tenant = $1)", tenant)[0].as<bool>();
   if (result.first_load) {
-    result.upserted = insert_first_load(tx, tgt, stage, ds, result.indexes_rebuilt);
+    result.upserted = insert_first_load(tx, schema_, tgt, stage, tenant, ds, result.indexes_rebuilt);
   } else {
     result.active_before = prepare_comparison(tx, tgt, stage, tenant);
     std::string unseen;
@@ -245,13 +219,25 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     const RemovalVerdict verdict =
         judge_removals(result.active_before, result.removal_candidates, o.max_removal_ratio, o.force);
     result.guarded = verdict.guarded;
-    const Merged m = merge_snapshot(tx, tgt, stage, ds, tenant, format_iso8601_utc(o.removed_at), verdict.remove,
-                                    baseline, unseen, change_log(schema_), run_id);
+    // One statement merges, removes, keeps the devices and records the changes
+    // (from the baseline on), so an upgrade (one version removed, another
+    // installed) can be told from a removal plus an install, and a device that
+    // vanished from both.
+    const MergeCounts m = merge_rows(tx, schema_, stage, tenant, ds,
+                                     {.remove = verdict.remove, .events = baseline, .unseen = unseen},
+                                     format_iso8601_utc(o.removed_at), run_id);
     result.upserted = m.upserted;
     result.removed = m.removed;
     result.changes = m.changes;
   }
   advance_watermark(tx, schema_, tenant, ds, o.advance);
+  // When the snapshot behind the current rows was taken (the devices' last
+  // sighting, see the devices view). One whose removals the guard held back did
+  // not decide what is current.
+  if (!result.guarded)
+    tx.exec_params("UPDATE " + qualified(schema_, "sync_state") +
+                       " SET last_snapshot_at = $3::timestamptz WHERE tenant = $1 AND dataset = $2",
+                   tenant, dataset, format_iso8601_utc(o.removed_at));
   if (o.snapshot_generated_at) {
     tx.exec_params("UPDATE " + qualified(schema_, "sync_state") +
                        " SET snapshot_generated_at = $3::timestamptz WHERE tenant = $1 AND dataset = $2",

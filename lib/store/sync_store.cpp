@@ -34,7 +34,39 @@ bool has_baseline(pqxx::transaction_base& tx, const std::string& schema, std::se
 }
 
 sql::ChangeLog change_log(const std::string& schema) {
-  return {qualified(schema, "software_changes"), qualified(schema, "version_sort_key")};
+  return {qualified(schema, "software_changes"), qualified(schema, "version_sort_key"),
+          qualified(schema, "device_presence"), qualified(schema, "sync_state")};
+}
+
+namespace {
+
+// See notify_changes in sync_store_parts.hpp; `kinds` is the merge's json column.
+void notify_changes(pqxx::transaction_base& tx, const std::string& schema, const std::string& tenant,
+                    model::Dataset ds, const char* run_id, const pqxx::field& kinds) {
+  // now(): the transaction time, which is every event's observed_at. The
+  // payload stays far below NOTIFY's 8000 bytes: seven kinds at most.
+  tx.exec_params("SELECT pg_notify($1, json_build_object('schema', $2::text, 'tenant', $3::text, 'dataset', $4::text,"
+                 " 'run_id', $5::bigint, 'observed_at', now(), 'changes', $6::json)::text)",
+                 std::string(changes_channel), schema, tenant, std::string(model::spec(ds).name), run_id,
+                 kinds.c_str());
+}
+
+}  // namespace
+
+MergeCounts merge_rows(pqxx::transaction_base& tx, const std::string& schema, const std::string& stage,
+                       const std::string& tenant, model::Dataset ds, const sql::MergeSteps& steps,
+                       const std::string& removed_at, std::optional<std::int64_t> run_id) {
+  const auto& spec = model::spec(ds);
+  const std::string statement = sql::merge(qualified(schema, spec.table), stage, spec, change_log(schema), steps);
+  const std::string run = run_id ? std::to_string(*run_id) : std::string();
+  const char* run_param = run_id ? run.c_str() : nullptr;
+  // The parameters merge() numbers: tenant and removed_at with `remove`, then the run with `events`.
+  const pqxx::row r = steps.remove ? (steps.events ? tx.exec_params1(statement, tenant, removed_at, run_param)
+                                                   : tx.exec_params1(statement, tenant, removed_at))
+                                   : (steps.events ? tx.exec_params1(statement, run_param) : tx.exec1(statement));
+  MergeCounts m{r[0].as<std::uint64_t>(), r[1].as<std::uint64_t>(), r[2].as<std::uint64_t>()};
+  if (m.changes > 0) notify_changes(tx, schema, tenant, ds, run_param, r[3]);
+  return m;
 }
 
 void advance_watermark(pqxx::work& tx, const std::string& schema, const std::string& tenant, model::Dataset ds,

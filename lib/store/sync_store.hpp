@@ -22,6 +22,10 @@ namespace mdesync::store {
 
 class Connection;  // store/connection.hpp: libpqxx stays inside the store
 
+// Every commit that recorded changes in software_changes notifies this channel
+// (LISTEN mdesync_changes), from inside the committing transaction.
+inline constexpr std::string_view changes_channel = "mdesync_changes";
+
 // Kept in the model (the scheduler decides from them without the store).
 using model::RunMode;
 using model::RunStatus;
@@ -121,7 +125,8 @@ class SyncStore {
 
   // Incremental: the rows (COPY text) are upserted in one transaction; with
   // `advance`, the watermark moves in that same transaction. New and returning
-  // keys are recorded in software_changes (with run_id) in that transaction too.
+  // keys are recorded in software_changes (with run_id), the devices in
+  // device_presence, and a NOTIFY on changes_channel sent, in that transaction too.
   std::uint64_t upsert_batch(const std::string& tenant, model::Dataset ds, std::string_view copy_text,
                              const std::optional<WatermarkUpdate>& advance,
                              std::optional<std::int64_t> run_id = std::nullopt);
@@ -144,7 +149,9 @@ class SyncStore {
   // first (16 bytes a row): staged rows it repeats unchanged shrink to markers.
   void begin_snapshot(const std::string& tenant, model::Dataset ds);
   void stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text);
-  // What changed is recorded in software_changes with run_id, in the same transaction.
+  // What changed is recorded in software_changes with run_id (a device the
+  // snapshot lists nothing of as device_gone), the devices kept and the change
+  // notified on changes_channel, all in the same transaction.
   SnapshotResult apply_snapshot(const std::string& tenant, model::Dataset ds, const SnapshotOptions& options,
                                 std::optional<std::int64_t> run_id = std::nullopt);
   void discard_snapshot(const std::string& tenant, model::Dataset ds);

@@ -2,12 +2,14 @@
 // What SyncStore's parts (sync_store.cpp, run_journal.cpp, page_transaction.cpp,
 // snapshot_lifecycle.cpp) share. Internal to the store: nothing above it
 // includes this (it brings libpqxx).
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 
 #include <pqxx/field>
+#include <pqxx/row>
 #include <pqxx/transaction>
 #include <pqxx/transaction_base>
 
@@ -33,8 +35,22 @@ std::string tenant_dataset(const std::string& tenant, model::Dataset ds);
 bool has_baseline(pqxx::transaction_base& tx, const std::string& schema, std::set<std::string>& known,
                   const std::string& tenant, model::Dataset ds);
 
-// Where merges record what changed.
+// Where merges record what changed, and keep the devices.
 sql::ChangeLog change_log(const std::string& schema);
+
+struct MergeCounts {
+  std::uint64_t upserted = 0, removed = 0, changes = 0;
+};
+
+// One sql::merge() of `stage` into the data set's table, inside `tx`, with the
+// parameters its steps take (`removed_at` only with steps.remove). When it
+// recorded changes, it also NOTIFYs changes_channel with {schema, tenant,
+// dataset, run_id, observed_at, changes: {kind: count}} in the same
+// transaction: PostgreSQL delivers it when that commits, never when it rolls
+// back. A merge that recorded nothing notifies nobody.
+MergeCounts merge_rows(pqxx::transaction_base& tx, const std::string& schema, const std::string& stage,
+                       const std::string& tenant, model::Dataset ds, const sql::MergeSteps& steps,
+                       const std::string& removed_at, std::optional<std::int64_t> run_id);
 
 // Moves the watermark of (tenant, ds) and stamps the sync time, inside `tx`: the
 // transaction that commits the rows the watermark covers.

@@ -62,17 +62,32 @@ TEST(MergeSql, UpsertCollapsesDuplicatesLastWinsAndSkipsUnchangedRows) {
 
 TEST(MergeSql, RecordingChangesIsOneStatementWithTheUpsertAndItsEvents) {
   const sql::ChangeLog log{"\"s\".\"software_changes\"", "\"s\".\"version_sort_key\""};
-  const auto up = sql::upsert_recording_changes("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log);
+  const auto up = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log, {.events = true});
   EXPECT_EQ(up.rfind("WITH up AS (", 0), 0u);
   EXPECT_EQ(up.find("gone AS"), std::string::npos);  // incremental pages never remove
   EXPECT_NE(up.find("INSERT INTO \"s\".\"software_changes\""), std::string::npos);
   EXPECT_NE(up.find("'cpe'"), std::string::npos);
   EXPECT_NE(up.find("$1::bigint"), std::string::npos);
-  const auto snap =
-      sql::apply_snapshot_recording_changes("\"s\".\"t\"", "stage", model::spec(model::Dataset::noncpe), log);
+  EXPECT_EQ(up.find("device_gone"), std::string::npos);  // without log.devices, only row-level kinds
+  const auto snap = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::noncpe), log,
+                               {.remove = true, .events = true});
   EXPECT_NE(snap.find("gone AS (\nUPDATE \"s\".\"t\" AS t SET removed_at = $2"), std::string::npos);
   EXPECT_NE(snap.find("FROM a FULL JOIN g"), std::string::npos);  // upgrades pair an appeared and a removed key
   EXPECT_NE(snap.find("$3::bigint"), std::string::npos);
+}
+
+TEST(MergeSql, BeforeTheBaselineAMergeRecordsNoEventsButKeepsTheDevices) {
+  const sql::ChangeLog log{"\"s\".\"software_changes\"", "\"s\".\"version_sort_key\"", "\"s\".\"device_presence\"",
+                           "\"s\".\"sync_state\""};
+  const auto first = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log,
+                                {.remove = true, .events = false});
+  EXPECT_EQ(first.find("software_changes"), std::string::npos);
+  EXPECT_EQ(first.find("$3"), std::string::npos);  // no run parameter without events
+  EXPECT_NE(first.find("INSERT INTO \"s\".\"device_presence\""), std::string::npos);
+  const auto later = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log,
+                                {.remove = true, .events = true});
+  EXPECT_NE(later.find("'device_gone'"), std::string::npos);
+  EXPECT_NE(later.find("'device_returned'"), std::string::npos);
 }
 
 TEST(MergeSql, StagingColumnsCarryTheColumnTypes) {
