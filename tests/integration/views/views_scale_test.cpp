@@ -26,7 +26,8 @@ long long rows_wanted() {
 
 // Fills the schema: devices of 100 CPE products each (1,000 products, up to 4 versions
 // each, a third vulnerable, one in ten with end-of-support data), a fifth as many
-// non-CPE rows, a sync state and change events spread over a year.
+// non-CPE rows (all first synced a year ago), a sync state and change events
+// spread over a year.
 void generate(pqxx::connection_base& conn, const std::string& s, long long rows) {
   pqxx::nontransaction tx(conn);
   const std::string devices = std::to_string(std::max(1LL, rows / 100));
@@ -34,20 +35,22 @@ void generate(pqxx::connection_base& conn, const std::string& s, long long rows)
   tx.exec(
       "INSERT INTO " + s + ".software_inventory (tenant, device_id, rbac_group_name, device_name, os_platform,"
       " software_vendor, software_name, software_version, number_of_weaknesses, end_of_support_status,"
-      " end_of_support_date, software_first_seen_timestamp)\n"
+      " end_of_support_date, software_first_seen_timestamp, first_synced_at)\n"
       "SELECT 'contoso', 'dev-' || d, 'group-' || (d % 20), 'DEVICE-' || d, 'Windows11', 'vendor' || (p % 50),"
       " 'product' || p, (p % 7 + 1) || '.' || ((d / 7 + p) % 4) || '.' || (p % 13),"
       " CASE WHEN (p + (d / 7 + p) % 4) % 3 = 0 THEN (p * 7 + d) % 40 + 1 ELSE 0 END,"
       " CASE WHEN p % 10 = 0 THEN CASE WHEN p % 20 = 0 THEN 'EOS Version' ELSE 'Upcoming EOS Version' END END,"
       " CASE WHEN p % 10 = 0 THEN now() + ((p % 400) - 200) * interval '1 day' END,"
-      " now() - (d % 300) * interval '1 day'\n"
+      " now() - (d % 300) * interval '1 day', now() - interval '1 year'\n"
       "FROM generate_series(1, " + devices + ") AS d, generate_series(1, 100) AS i,"
       " LATERAL (SELECT i * 7 + d % 293 AS p) AS x");
   tx.exec(
       "INSERT INTO " + s + ".noncpe_software_inventory (tenant, device_id, rbac_group_id, rbac_group_name,"
-      " device_name, os_platform, software_vendor, software_name, software_version, software_last_seen_timestamp)\n"
+      " device_name, os_platform, software_vendor, software_name, software_version, software_last_seen_timestamp,"
+      " first_synced_at)\n"
       "SELECT 'contoso', 'dev-' || d, d % 20, 'group-' || (d % 20), 'DEVICE-' || d, 'Windows11',"
-      " 'nvendor' || (p % 30), 'tool' || p, '1.' || (d % 5), now() - (d % 30) * interval '1 day'\n"
+      " 'nvendor' || (p % 30), 'tool' || p, '1.' || (d % 5), now() - (d % 30) * interval '1 day',"
+      " now() - interval '1 year'\n"
       "FROM generate_series(1, " + devices + ") AS d, generate_series(1, 20) AS i,"
       " LATERAL (SELECT i * 11 + d % 97 AS p) AS x");
   tx.exec("INSERT INTO " + s + ".sync_state (tenant, dataset, watermark, last_full_at, last_incremental_at)"
@@ -63,6 +66,22 @@ void generate(pqxx::connection_base& conn, const std::string& s, long long rows)
           " 'vendor' || (n % 50), 'product' || (n % 1000), '1.0', '1.1', 'upgraded',"
           " now() - (n % 365) * interval '1 day', n % 20000 FROM generate_series(1, " +
           std::to_string(std::max(1000LL, rows / 100)) + ") AS n");
+  // The devices as the merge keeps them (migration 0006 counts them the same
+  // way), and 49 more tenants of a service provider, each as large.
+  for (const char* table : {"software_inventory", "noncpe_software_inventory"})
+    tx.exec("INSERT INTO " + s + ".device_presence (tenant, device_id, dataset, device_name, os_platform,"
+            " rbac_group_name, software, first_seen_at)"
+            " SELECT tenant, device_id, " + std::string(table[0] == 'n' ? "'noncpe'" : "'cpe'") +
+            ", max(device_name), max(os_platform), max(rbac_group_name), count(*), min(first_synced_at)"
+            " FROM " + s + "." + table + " GROUP BY tenant, device_id");
+  tx.exec("INSERT INTO " + s + ".device_presence (tenant, device_id, dataset, device_name, os_platform,"
+          " rbac_group_name, software, first_seen_at, gone_at)"
+          " SELECT 'tenant-' || t, 'dev-' || d, ds, 'DEVICE-' || d, 'Windows11', 'group-' || (d % 20),"
+          " CASE WHEN d % 50 = 0 THEN 0 ELSE 100 END, now() - interval '1 year',"
+          " CASE WHEN d % 50 = 0 THEN now() - interval '1 day' END"
+          " FROM generate_series(1, 49) AS t, generate_series(1, " + devices + ") AS d,"
+          " unnest(ARRAY['cpe', 'noncpe']) AS ds");
+  tx.exec("VACUUM ANALYZE " + s + ".device_presence");
   tx.exec("VACUUM ANALYZE " + s + ".software_inventory");
   tx.exec("VACUUM ANALYZE " + s + ".noncpe_software_inventory");
   tx.exec("VACUUM ANALYZE " + s + ".software_changes");
@@ -167,6 +186,25 @@ TEST_F(ViewsAtScale, SyncFreshnessAndRecentChangesAreIndexed) {
   const auto week = explain("software_changes of the last 7 days",
                             "SELECT * FROM " + s + ".software_changes WHERE observed_at > now() - interval '7 days'");
   EXPECT_NE(week.find("software_changes_observed"), std::string::npos) << week;
+}
+
+TEST_F(ViewsAtScale, DevicesOfOneTenantReadOnlyThatTenantsEntries) {
+  const auto plan = explain("devices of one tenant (1 of 50)",
+                            "SELECT * FROM " + s + ".devices WHERE tenant = 'contoso' ORDER BY device_name");
+  EXPECT_EQ(plan.find("Seq Scan on device_presence"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("device_presence_pkey"), std::string::npos) << plan;
+  const auto one = explain("devices, one device",
+                           "SELECT * FROM " + s + ".devices WHERE tenant = 'contoso' AND device_id = 'dev-42'");
+  EXPECT_NE(one.find("device_presence_pkey"), std::string::npos) << one;
+}
+
+TEST_F(ViewsAtScale, InventoryAsOfOneDeviceUsesTheKeysAndTheDevicesEvents) {
+  const auto plan = explain("inventory_as_of 30 days ago, one device",
+                            "SELECT * FROM " + s + ".inventory_as_of(now() - interval '30 days')"
+                            " WHERE tenant = 'contoso' AND device_id = 'dev-42'");
+  expect_no_inventory_scan(plan);
+  EXPECT_EQ(plan.find("Seq Scan on software_changes"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("software_changes_device"), std::string::npos) << plan;
 }
 
 }  // namespace
