@@ -4,6 +4,8 @@
 // timings (no timing is asserted: shared CI machines vary too much).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -111,9 +113,11 @@ class ViewsAtScale : public ::testing::Test {
     delete schema;
   }
 
-  // EXPLAIN ANALYZE of a query: prints the plan's verdict and time, returns the plan text.
-  std::string explain(const std::string& what, const std::string& sql) {
-    pqxx::nontransaction tx(*conn);
+  // EXPLAIN ANALYZE of a query (as `role`, when given): prints the plan's verdict
+  // and time, returns the plan text.
+  std::string explain(const std::string& what, const std::string& sql, const std::string& role = {}) {
+    pqxx::work tx(*conn);
+    if (!role.empty()) tx.exec("SET LOCAL ROLE " + role);
     std::string plan;
     for (const auto& row : tx.exec("EXPLAIN (ANALYZE, BUFFERS) " + sql)) plan += row[0].as<std::string>() + "\n";
     const auto at = plan.find("Execution Time:");
@@ -196,6 +200,34 @@ TEST_F(ViewsAtScale, DevicesOfOneTenantReadOnlyThatTenantsEntries) {
   const auto one = explain("devices, one device",
                            "SELECT * FROM " + s + ".devices WHERE tenant = 'contoso' AND device_id = 'dev-42'");
   EXPECT_NE(one.find("device_presence_pkey"), std::string::npos) << one;
+}
+
+// A service provider's customer, restricted by row security to its tenant,
+// still gets the index: the policy's subqueries run once, not per row.
+TEST_F(ViewsAtScale, DevicesAndInventoryAsOfUseTheirIndexesUnderRowSecurity) {
+  const std::string role = "mdesync_scale_" + std::to_string(::getpid());
+  {
+    pqxx::work tx(*conn);
+    tx.exec("SELECT pg_advisory_xact_lock(hashtext('mdesync.reader_role'))");
+    tx.exec("CREATE ROLE " + role + " NOLOGIN IN ROLE mdesync_reader");
+    tx.exec("INSERT INTO " + s + ".tenant_readers VALUES (" + tx.quote(role) + ", 'contoso')");
+    tx.commit();
+  }
+  const auto devices = explain("devices of one tenant, as a reader restricted to it",
+                               "SELECT * FROM " + s + ".devices WHERE tenant = 'contoso' ORDER BY device_name", role);
+  const auto as_of = explain("inventory_as_of one device, as a reader restricted to its tenant",
+                             "SELECT * FROM " + s + ".inventory_as_of(now() - interval '30 days')"
+                             " WHERE tenant = 'contoso' AND device_id = 'dev-42'",
+                             role);
+  {
+    pqxx::work tx(*conn);
+    tx.exec("DELETE FROM " + s + ".tenant_readers");
+    tx.exec("DROP ROLE " + role);
+    tx.commit();
+  }
+  EXPECT_NE(devices.find("device_presence_pkey"), std::string::npos) << devices;
+  expect_no_inventory_scan(as_of);
+  EXPECT_NE(as_of.find("software_changes_device"), std::string::npos) << as_of;
 }
 
 TEST_F(ViewsAtScale, InventoryAsOfOneDeviceUsesTheKeysAndTheDevicesEvents) {
