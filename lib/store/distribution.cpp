@@ -1,6 +1,7 @@
 #include "store/distribution.hpp"
 
 #include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <pqxx/transaction>
 
 #include <algorithm>
@@ -19,7 +20,7 @@ std::string anchor(const std::string& schema) {
 
 std::vector<std::string> distributed_tables(const std::string& schema) {
   return {anchor(schema), qualified(schema, model::spec(model::Dataset::noncpe).table),
-          qualified(schema, "software_changes")};
+          qualified(schema, "software_changes"), qualified(schema, "device_presence")};
 }
 
 std::vector<std::string> reference_tables(const std::string& schema) {
@@ -39,6 +40,33 @@ std::string citus_method(pqxx::transaction_base& tx, const std::string& table) {
 
 bool has_rows(pqxx::transaction_base& tx, const std::string& table) {
   return tx.exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>();
+}
+
+// Per-tenant row security (tenant_readers, migration 0006) decides with
+// subqueries, which Citus refuses in policies on distributed tables, and a
+// function reading tenant_readers from a shard would be a nested distributed
+// query. So on Citus the policies go, and tenant_readers refuses entries (a
+// constraint whose name says why) rather than seem to protect what it cannot.
+// An installation with entries is not distributed.
+void drop_tenant_row_security(pqxx::transaction_base& tx, const std::string& schema) {
+  const std::string readers = qualified(schema, "tenant_readers");
+  if (tx.exec1("SELECT to_regclass(" + tx.quote(readers) + ") IS NULL")[0].as<bool>()) return;
+  if (has_rows(tx, readers))
+    throw std::runtime_error(
+        "schema " + schema + " restricts readers per tenant (tenant_readers has entries), which Citus cannot "
+        "enforce: its policies need subqueries Citus refuses on distributed tables; fix: keep "
+        "database.distribution: none, or remove the entries first");
+  for (const auto& row : tx.exec_params("SELECT c.oid::regclass::text, p.polname FROM pg_policy p"
+                                        " JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid ="
+                                        " c.relnamespace WHERE n.nspname = $1",
+                                        schema)) {
+    tx.exec("DROP POLICY " + quote_identifier(row[1].as<std::string>()) + " ON " + row[0].as<std::string>());
+    tx.exec("ALTER TABLE " + row[0].as<std::string>() + " DISABLE ROW LEVEL SECURITY");
+  }
+  if (tx.exec1("SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = " + tx.quote(readers) +
+              "::regclass AND conname = 'tenant_readers_not_available_on_citus')")[0]
+          .as<bool>())
+    tx.exec("ALTER TABLE " + readers + " ADD CONSTRAINT tenant_readers_not_available_on_citus CHECK (false)");
 }
 
 }  // namespace
@@ -73,6 +101,7 @@ DistributionResult distribute(pqxx::connection_base& conn, const std::string& sc
                              "done only when asked; fix: mdesync migrate --distribute --config FILE");
   // Several shards written in one transaction: over one connection per worker.
   tx.exec("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'");
+  drop_tenant_row_security(tx, schema);
   const auto distributed = distributed_tables(schema);
   for (const auto& table : pending) {
     if (std::find(distributed.begin(), distributed.end(), table) == distributed.end()) {

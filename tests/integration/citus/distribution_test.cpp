@@ -47,10 +47,10 @@ TEST(Distribution, ANewSchemaIsDistributedOnDeviceIdCoLocatedWithReferenceBookke
   migrate(conn, schema.name());
   const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, false);
   EXPECT_TRUE(result.citus);
-  EXPECT_EQ(result.changed.size(), 6u);
+  EXPECT_EQ(result.changed.size(), 7u);
   const auto tables = placement(schema.name());
-  ASSERT_EQ(tables.size(), 6u);
-  for (const char* t : {"software_inventory", "noncpe_software_inventory", "software_changes"}) {
+  ASSERT_EQ(tables.size(), 7u);
+  for (const char* t : {"software_inventory", "noncpe_software_inventory", "software_changes", "device_presence"}) {
     ASSERT_TRUE(tables.count(t)) << t;
     EXPECT_EQ(tables.at(t).first, "h") << t;
     EXPECT_EQ(tables.at(t).second, tables.at("software_inventory").second) << t << " is co-located";
@@ -63,6 +63,33 @@ TEST(Distribution, ANewSchemaIsDistributedOnDeviceIdCoLocatedWithReferenceBookke
   EXPECT_TRUE(is_distributed(conn, schema.name()));
   // Idempotent: a second migrate changes nothing.
   EXPECT_TRUE(distribute(conn, schema.name(), DistributionChoice::automatic, false).changed.empty());
+  // Per-tenant row security cannot be enforced on Citus: tenant_readers says so
+  // instead of seeming to protect.
+  pqxx::work tx(conn);
+  try {
+    tx.exec("INSERT INTO \"" + schema.name() + "\".tenant_readers VALUES ('some_role', 'contoso')");
+    FAIL() << "tenant_readers took an entry Citus cannot enforce";
+  } catch (const pqxx::check_violation& e) {
+    EXPECT_NE(std::string(e.what()).find("tenant_readers_not_available_on_citus"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Distribution, AnInstallationRestrictingReadersPerTenantIsNotDistributed) {
+  TempSchema schema("rls", citus_url());
+  Connection conn(citus_url());
+  migrate(conn, schema.name());
+  {
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO \"" + schema.name() + "\".tenant_readers VALUES ('some_role', 'contoso')");
+    tx.commit();
+  }
+  try {
+    distribute(conn, schema.name(), DistributionChoice::automatic, true);
+    FAIL() << "distributed a schema whose tenant_readers Citus cannot enforce";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("tenant_readers"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(is_distributed(conn, schema.name()));
 }
 
 TEST(Distribution, AnInstallationHoldingRowsIsConvertedOnlyWhenAskedAndKeepsItsRows) {
@@ -87,7 +114,7 @@ TEST(Distribution, AnInstallationHoldingRowsIsConvertedOnlyWhenAskedAndKeepsItsR
   }
   EXPECT_FALSE(is_distributed(conn, schema.name()));
   const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, true);
-  EXPECT_EQ(result.changed.size(), 6u);
+  EXPECT_EQ(result.changed.size(), 7u);
   EXPECT_TRUE(is_distributed(conn, schema.name()));
   pqxx::nontransaction tx(conn);
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM " + s + ".software_inventory")[0].as<int>(), 500);
