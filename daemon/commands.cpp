@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "daemon/tenant_session.hpp"
-#include "http/url.hpp"
+#include "core/url.hpp"
 #include "core/json_escape.hpp"
 #include "core/timestamp.hpp"
 #include "schedule/planner.hpp"
@@ -25,7 +25,7 @@ namespace {
 
 // The fix a person needs for a failure that is not the API's own words.
 std::string network_fix(const std::string& url) {
-  return "check that this machine can reach " + http::Url::parse(url).origin() +
+  return "check that this machine can reach " + Url::parse(url).origin() +
          " (DNS, firewall, proxy) and that http.ca_file is set if a private CA signs its certificate";
 }
 
@@ -127,7 +127,7 @@ int check(const cli::Command& cmd) {
       TenantSession session(*cfg, tenant, clock, quick);
       try {
         session.tokens().token();
-        report(true, who + " token", "obtained from " + http::Url::parse(tenant.token_url).origin());
+        report(true, who + " token", "obtained from " + Url::parse(tenant.token_url).origin());
       } catch (const Error& e) {
         report(false, who + " token",
                std::string(e.what()) + (e.kind() == ErrorKind::auth ? "" : "; fix: " + network_fix(tenant.token_url)));

@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/timestamp.hpp"
-#include "http/url.hpp"
+#include "core/url.hpp"
 #include "parse/page.hpp"
 #include "ratelimit/backoff.hpp"
 #include "ratelimit/retry_after.hpp"
@@ -48,21 +48,6 @@ struct SinkFailed {};
 
 }  // namespace
 
-std::string url_encode(std::string_view value) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 DefenderClient::DefenderClient(const config::TenantOptions& tenant, http::Transport& transport,
                                auth::TokenSource& tokens, ratelimit::QuotaLimiter& quota, const Clock& clock,
                                RetryPolicy retry)
@@ -72,14 +57,14 @@ DefenderClient::DefenderClient(const config::TenantOptions& tenant, http::Transp
       quota_(quota),
       clock_(clock),
       retry_(retry),
-      api_origin_(http::Url::parse(tenant.api_url).origin()) {}
+      api_origin_(Url::parse(tenant.api_url).origin()) {}
 
 std::string DefenderClient::first_page_url(model::Dataset ds, int page_size, std::optional<SystemTime> since_time,
                                            std::optional<int> top) const {
   std::string url = tenant_.api_url + std::string(model::spec(ds).json_path);
   if (top) return url + "?$top=" + std::to_string(*top);
   url += "?pageSize=" + std::to_string(page_size);
-  if (since_time) url += "&sinceTime=" + url_encode(format_iso8601_utc(*since_time));
+  if (since_time) url += "&sinceTime=" + percent_encode(format_iso8601_utc(*since_time));
   return url;
 }
 
@@ -88,7 +73,7 @@ std::string DefenderClient::export_url(model::Dataset ds, int sas_valid_hours) c
          std::to_string(sas_valid_hours);
 }
 
-void DefenderClient::check_origin(const http::Url& url) const {
+void DefenderClient::check_origin(const Url& url) const {
   const auto origin = url.origin();
   if (origin != api_origin_) {
     throw Error(ErrorKind::config, "tenant " + tenant_.name + ": refusing to follow a link to " + origin +
@@ -121,7 +106,7 @@ http::Response DefenderClient::exchange(const std::string& url, ratelimit::Famil
   const std::function<void(const http::Response&)> on_head = [&](const http::Response& head) {
     guarded([&] { sink->on_start(head); });
   };
-  const http::Url parsed = http::Url::parse(url);
+  const Url parsed = Url::parse(url);
   check_origin(parsed);
   const std::string where = log::redact_url(url);
   const std::string endpoint = parsed.target.substr(0, parsed.target.find('?'));

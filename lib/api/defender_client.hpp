@@ -19,7 +19,7 @@
 #include "core/clock.hpp"
 #include "core/stall_watch.hpp"
 #include "http/transport.hpp"
-#include "http/url.hpp"
+#include "core/url.hpp"
 #include "model/dataset.hpp"
 #include "ratelimit/quota_limiter.hpp"
 
@@ -79,7 +79,7 @@ class DefenderClient {
   const std::string& tenant_name() const { return tenant_.name; }
 
  private:
-  void check_origin(const http::Url& url) const;
+  void check_origin(const Url& url) const;
   http::Response exchange(const std::string& url, ratelimit::Family family, const BodySink* sink);
 
   const config::TenantOptions& tenant_;
@@ -92,8 +92,5 @@ class DefenderClient {
   CallStats stats_;
   StallWatch* watch_ = nullptr;
 };
-
-// "%3A"-style percent-encoding for a query value.
-std::string url_encode(std::string_view value);
 
 }  // namespace mdesync::api

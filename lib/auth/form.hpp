@@ -7,11 +7,8 @@
 
 namespace mdesync::auth {
 
-// Every byte but A-Z a-z 0-9 - . _ ~ becomes %XX (space too, never '+'), so a
-// secret holding '&', '=', '+', '%' or ' ' arrives unchanged.
-std::string form_urlencode(std::string_view text);
-
-// "k1=v1&k2=v2", both sides encoded.
+// "k1=v1&k2=v2", both sides percent_encode()d (core/url.hpp): space as %20,
+// never '+', so a secret holding '&', '=', '+', '%' or ' ' arrives unchanged.
 std::string form_body(const std::vector<std::pair<std::string_view, std::string_view>>& fields);
 
 }  // namespace mdesync::auth

@@ -10,6 +10,7 @@
 #include "auth/token_error.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/url.hpp"
 
 namespace mdesync::auth {
 namespace {
@@ -91,7 +92,7 @@ void TokenSource::fetch() {
   const http::Response response = transport_.send(request);  // network errors propagate as they are
   // An endpoint that echoes the request echoes the form, so the secret comes back encoded too.
   if (response.status != 200)
-    throw token_error(tenant_, response, {client_secret_, form_urlencode(client_secret_), assertion});
+    throw token_error(tenant_, response, {client_secret_, percent_encode(client_secret_), assertion});
 
   const auto prefix = "tenant \"" + tenant_.name + "\": token response ";
   const auto json = FlatJson::parse(response.body);

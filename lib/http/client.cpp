@@ -30,7 +30,7 @@
 #include "codec/gzip.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "http/url.hpp"
+#include "core/url.hpp"
 
 namespace mdesync::http {
 namespace {

@@ -18,6 +18,7 @@
 
 #include "core/base64.hpp"
 #include "core/timestamp.hpp"
+#include "core/url.hpp"
 #include "gzip_writer.hpp"
 #include "json_writer.hpp"
 #include "rng.hpp"
@@ -186,8 +187,8 @@ std::string Service::sas_url(std::string_view base, const std::string& blob_name
   const std::string st = format_iso8601_utc(start), se = format_iso8601_utc(expiry);
   std::string url(base);
   url += path;
-  url += "?sv=" + std::string(sas_version) + "&st=" + url_encode(st) + "&se=" + url_encode(se) +
-         "&sr=b&sp=r&sig=" + url_encode(sas_signature(path, st, se));
+  url += "?sv=" + std::string(sas_version) + "&st=" + percent_encode(st) + "&se=" + percent_encode(se) +
+         "&sr=b&sp=r&sig=" + percent_encode(sas_signature(path, st, se));
   return url;
 }
 
@@ -211,11 +212,11 @@ const Service::ExportSnapshot& Service::current_snapshot(Tenant& tenant, model::
     snapshot_id = ++snapshot_counter_;
   }
   const std::string flat_prefix =
-      dataset_file_prefix(dataset) + "-" + url_encode(tenant.id) + "-" + std::to_string(snapshot_id) + "-";
+      dataset_file_prefix(dataset) + "-" + percent_encode(tenant.id) + "-" + std::to_string(snapshot_id) + "-";
   // rbac: "SoftwareInventoryExport/2024-05-01/OrgId=<tenant>", the export's name as in its endpoint.
   const std::string_view export_path = model::spec(dataset).export_path;
   const std::string rbac_folder = std::string(export_path.substr(export_path.rfind('/') + 1)) + "/" +
-                                  format_iso8601_seconds(now).substr(0, 10) + "/OrgId=" + url_encode(tenant.id);
+                                  format_iso8601_seconds(now).substr(0, 10) + "/OrgId=" + percent_encode(tenant.id);
   const std::uint64_t rbac_seed = mix(fnv1a(tenant.id), snapshot_id * 2 + static_cast<std::uint64_t>(idx));
 
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> built;

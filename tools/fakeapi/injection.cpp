@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/url.hpp"
 #include "json_writer.hpp"
 #include "paging.hpp"
 
@@ -99,7 +100,7 @@ Params without_param(const Params& query, std::string_view name) {
   for (const auto& [key, value] : query.items()) {
     if (iequals(key, name)) continue;
     if (!rest.empty()) rest += '&';
-    rest += url_encode(key) + "=" + url_encode(value);
+    rest += percent_encode(key) + "=" + percent_encode(value);
   }
   return Params::parse(rest).value_or(Params{});
 }

@@ -5,6 +5,7 @@
 
 #include "core/base64.hpp"
 #include "core/timestamp.hpp"
+#include "core/url.hpp"
 #include "json_writer.hpp"
 #include "rng.hpp"
 
@@ -181,7 +182,7 @@ Page write_page(const TenantData& tenant, const RecordWriter& writer, model::Dat
     link += std::to_string(req.page_size);
     if (req.since) {
       link += "&sincetime=";
-      link += url_encode(req.since_raw);
+      link += percent_encode(req.since_raw);
     }
     link += "&$skiptoken=";
     link += encode_skiptoken(dataset, last);

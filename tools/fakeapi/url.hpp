@@ -11,8 +11,7 @@ namespace mdesync::fakeapi {
 
 // Decodes %XX and, when plus_is_space (forms and query strings), '+'. nullopt on a bad escape.
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space = true);
-// Encodes everything but RFC 3986 unreserved characters.
-std::string url_encode(std::string_view s);
+// Encoding is core's percent_encode (core/url.hpp), the daemon's own.
 
 bool iequals(std::string_view a, std::string_view b);
 

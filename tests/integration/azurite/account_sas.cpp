@@ -6,8 +6,8 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "api/defender_client.hpp"
 #include "core/base64.hpp"
+#include "core/url.hpp"
 
 namespace mdesync::testing {
 namespace {
@@ -43,12 +43,12 @@ std::string sign(const AccountSas& sas, std::string_view account, std::string_vi
                               sas.resource_types + "\n" + sas.start + "\n" + sas.expiry + "\n" + "\n" + "\n" +
                               sas.version + "\n";
   const std::string signature = base64_encode(hmac_sha256(base64_decode(base64_key), to_sign));
-  std::string query = "sv=" + api::url_encode(sas.version) + "&ss=" + api::url_encode(sas.services) +
-                      "&srt=" + api::url_encode(sas.resource_types) + "&sp=" + api::url_encode(sas.permissions);
-  if (!sas.start.empty()) query += "&st=" + api::url_encode(sas.start);
-  query += "&se=" + api::url_encode(sas.expiry);
+  std::string query = "sv=" + percent_encode(sas.version) + "&ss=" + percent_encode(sas.services) +
+                      "&srt=" + percent_encode(sas.resource_types) + "&sp=" + percent_encode(sas.permissions);
+  if (!sas.start.empty()) query += "&st=" + percent_encode(sas.start);
+  query += "&se=" + percent_encode(sas.expiry);
   // The signature is base64: '+', '/' and '=' must be escaped or '+' arrives as a space.
-  query += "&sig=" + api::url_encode(signature);
+  query += "&sig=" + percent_encode(signature);
   return query;
 }
 

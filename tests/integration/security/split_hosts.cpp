@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "auth/form.hpp"
+#include "core/url.hpp"
 #include "support/test_database.hpp"
 
 namespace mdesync::testing {
@@ -120,7 +120,7 @@ std::string param_value(const std::string& text, const std::string& name) {
 Credentials credentials_seen(const SplitHosts& hosts) {
   Credentials c;
   // Raw, form-encoded, and as a JSON log line would escape it.
-  c.client_secret = {fake_secret, auth::form_urlencode(fake_secret), json_escaped(fake_secret)};
+  c.client_secret = {fake_secret, percent_encode(fake_secret), json_escaped(fake_secret)};
   for (const auto& e : hosts.token.exchanges()) {
     for (auto& t : json_string_values(e.response_body, "access_token")) c.access_tokens.push_back(std::move(t));
     if (auto a = param_value(e.request_body, "client_assertion"); !a.empty()) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/timestamp.hpp"
+#include "core/url.hpp"
 #include "paging.hpp"
 #include "test_util.hpp"
 
@@ -141,7 +142,7 @@ TEST(Paging, SinceTimeServesOnlyRecordsChangedAtOrAfterIt) {
     if (r.changed_at >= since) expected.push_back(t.key_of(r));
   ASSERT_GT(expected.size(), 0u);
   ASSERT_LT(expected.size(), t.cpe().size());
-  const std::string q = "sinceTime=" + url_encode(format_iso8601_utc(since)) + "&pageSize=100";
+  const std::string q = "sinceTime=" + percent_encode(format_iso8601_utc(since)) + "&pageSize=100";
   EXPECT_EQ(walk(t, Dataset::cpe, q, 100), expected);
 
   // After a mutation, a pull since the mutation time sees exactly what changed.
@@ -154,7 +155,7 @@ TEST(Paging, SinceTimeServesOnlyRecordsChangedAtOrAfterIt) {
   std::vector<RecordKey> changed = r.cpe.installed;
   for (const auto& [from, to] : r.cpe.upgraded) changed.push_back(to);
   std::sort(changed.begin(), changed.end());
-  EXPECT_EQ(walk(t, Dataset::cpe, "sinceTime=" + url_encode(format_iso8601_utc(now)), 50000), changed);
+  EXPECT_EQ(walk(t, Dataset::cpe, "sinceTime=" + percent_encode(format_iso8601_utc(now)), 50000), changed);
 }
 
 TEST(Paging, SinceTimeAcceptsDateAndDateTimeForms) {

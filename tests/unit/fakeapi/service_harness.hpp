@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/url.hpp"
 #include "service.hpp"
 #include "url.hpp"
 
@@ -54,7 +55,7 @@ struct Harness {
 
   static std::string token_form(const std::string& extra = {}) {
     return "grant_type=client_credentials&client_id=" + std::string(client_id) +
-           "&scope=" + url_encode("https://api.securitycenter.microsoft.com/.default") + extra;
+           "&scope=" + percent_encode("https://api.securitycenter.microsoft.com/.default") + extra;
   }
 
   std::string token(const std::string& tenant = "tenant-a") {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/timestamp.hpp"
+#include "core/url.hpp"
 #include "service_harness.hpp"
 #include "test_util.hpp"
 
@@ -436,7 +437,7 @@ TEST(Admin, MutationsAreVisibleThroughSinceTime) {
   h.clock.advance(std::chrono::seconds(10));
   const std::string since = format_iso8601_utc(h.clock.now_utc());
   const auto m = h.post("/_admin/mutate?tenant=tenant-a&installs=2&upgrades=1&seed=3");
-  const auto page = h.get(std::string(cpe_path) + "?sinceTime=" + url_encode(since), t);
+  const auto page = h.get(std::string(cpe_path) + "?sinceTime=" + percent_encode(since), t);
   simdjson::dom::parser p;
   EXPECT_EQ(simdjson::dom::array(parse(p, page.body)["value"]).size(), 3u) << m.body;
 }

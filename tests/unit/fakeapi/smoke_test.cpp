@@ -19,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/url.hpp"
 #include "support/temp_dir.hpp"
-#include "url.hpp"
 
 extern char** environ;
 
@@ -215,7 +215,7 @@ class Connection {
 };
 
 const std::string token_form = "grant_type=client_credentials&client_id=c1&scope=" +
-                               url_encode("https://api.securitycenter.microsoft.com/.default") +
+                               percent_encode("https://api.securitycenter.microsoft.com/.default") +
                                "&client_secret=s3cret";
 
 std::string access_token(const Response& r) {
