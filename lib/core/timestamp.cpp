@@ -19,6 +19,13 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   return true;
 }
 
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int y, int m) {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
 std::optional<SystemTime> from_civil(int y, int mo, int d, int h, int mi, int s) {
   using namespace std::chrono;
   // SystemTime counts nanoseconds in 64 bits: about 1678 to 2261. Outside a safe
@@ -45,56 +52,64 @@ std::string format_iso8601_utc(SystemTime t) {
   return buf.data();
 }
 
-std::optional<SystemTime> parse_iso8601(std::string_view s) {
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d))
-    return std::nullopt;
+bool lex_iso8601(std::string_view s, Iso8601Fields& f) {
+  f = Iso8601Fields{};
+  if (!digits(s, 0, 4, f.year) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, f.month) || s[7] != '-' ||
+      !digits(s, 8, 2, f.day))
+    return false;
+  // Year 0 exists in neither PostgreSQL's calendar nor ISO 8601 without agreement.
+  if (f.year < 1 || f.month < 1 || f.month > 12 || f.day < 1 || f.day > days_in_month(f.year, f.month)) return false;
+  f.date = s.substr(0, 10);
   std::size_t pos = 10;
-  std::chrono::nanoseconds frac{0};
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
-    if (!digits(s, pos + 1, 2, h) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, mi))
-      return std::nullopt;
-    pos += 6;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!digits(s, pos + 1, 2, sec)) return std::nullopt;
-      pos += 3;
-      if (pos < s.size() && s[pos] == '.') {
-        ++pos;
-        std::int64_t scale = 100'000'000, ns = 0;
-        const std::size_t start = pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-          ns += (s[pos] - '0') * scale;
-          scale /= 10;
-          ++pos;
-        }
-        if (pos == start) return std::nullopt;
-        frac = std::chrono::nanoseconds(ns);
-      }
+  if (pos == s.size()) return true;  // date only
+
+  // RFC 3339 5.6 allows a lower-case 't' and 'z'; PostgreSQL writes a space.
+  if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return false;
+  if (!digits(s, pos + 1, 2, f.hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+      !digits(s, pos + 4, 2, f.minute) || f.hour > 23 || f.minute > 59)
+    return false;
+  f.hh = s.substr(pos + 1, 2);
+  f.mm = s.substr(pos + 4, 2);
+  pos += 6;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!digits(s, pos + 1, 2, f.second) || f.second > 60) return false;
+    f.ss = s.substr(pos + 1, 2);
+    pos += 3;
+    if (pos < s.size() && s[pos] == '.') {
+      const std::size_t start = ++pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      if (pos == start) return false;
+      f.fraction = s.substr(start, pos - start);
     }
   }
-  int offset_minutes = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      const int sign = s[pos] == '-' ? -1 : 1;
-      int oh, om = 0;
-      if (!digits(s, pos + 1, 2, oh)) return std::nullopt;
-      pos += 3;
-      if (pos < s.size() && s[pos] == ':') ++pos;
-      if (pos < s.size()) {
-        if (!digits(s, pos, 2, om)) return std::nullopt;
-        pos += 2;
-      }
-      if (oh > 23 || om > 59) return std::nullopt;
-      offset_minutes = sign * (oh * 60 + om);
-    }
+  if (pos == s.size()) return true;
+
+  if (s[pos] == 'Z' || s[pos] == 'z') return pos + 1 == s.size();
+  if (s[pos] != '+' && s[pos] != '-') return false;
+  f.offset_sign = s[pos];
+  int off_h = 0, off_m = 0;
+  if (!digits(s, pos + 1, 2, off_h) || off_h > 23) return false;
+  f.off_hh = s.substr(pos + 1, 2);
+  pos += 3;
+  if (pos != s.size()) {
+    if (s[pos] == ':') ++pos;  // "+05:" alone is not an offset: two digits must follow
+    if (!digits(s, pos, 2, off_m) || off_m > 59 || pos + 2 != s.size()) return false;
+    f.off_mm = s.substr(pos, 2);
   }
-  if (pos != s.size()) return std::nullopt;
-  auto base = from_civil(y, mo, d, h, mi, sec);
+  f.offset_minutes = (f.offset_sign == '-' ? -1 : 1) * (off_h * 60 + off_m);
+  return true;
+}
+
+std::optional<SystemTime> parse_iso8601(std::string_view s) {
+  Iso8601Fields f;
+  if (!lex_iso8601(s, f)) return std::nullopt;
+  const auto base = from_civil(f.year, f.month, f.day, f.hour, f.minute, f.second);
   if (!base) return std::nullopt;
-  return *base + std::chrono::duration_cast<SystemTime::duration>(frac) - std::chrono::minutes(offset_minutes);
+  // Nanoseconds are all SystemTime holds; further digits change nothing.
+  std::int64_t ns = 0, scale = 100'000'000;
+  for (std::size_t i = 0; i < f.fraction.size() && scale > 0; ++i, scale /= 10) ns += (f.fraction[i] - '0') * scale;
+  return *base + std::chrono::duration_cast<SystemTime::duration>(std::chrono::nanoseconds(ns)) -
+         std::chrono::minutes(f.offset_minutes);
 }
 
 std::optional<SystemTime> parse_http_date(std::string_view s) {

@@ -6,7 +6,8 @@
 //   2020-11-03 10:13:34.8476880    2020-12-30T00:00:00+00:00
 //   2021-05-19T18:35:49.924Z       2021-05-19 (date only)
 // A value without an offset is UTC. Left as is, PostgreSQL would read it in the
-// session's TimeZone, so every output carries an explicit offset.
+// session's TimeZone, so every output carries an explicit offset. The shapes are
+// core's lex_iso8601 (core/timestamp.hpp), the one ISO 8601 lexer.
 #include <string>
 #include <string_view>
 

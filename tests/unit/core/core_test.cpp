@@ -48,6 +48,36 @@ TEST(Timestamp, Iso8601ShapesParseToTheSameInstant) {
   EXPECT_FALSE(parse_iso8601("2020-12-30T10:11:12Zjunk"));
 }
 
+// parse_iso8601 and parse::append_timestamptz once had a lexer each; these are
+// the shapes they disagreed on, decided once in lex_iso8601.
+TEST(Timestamp, OneLexerDecidesTheShapesTheCopiesDisagreedOn) {
+  const auto z = parse_iso8601("2020-12-30T10:11:12Z").value();
+  EXPECT_EQ(parse_iso8601("2020-12-30t10:11:12z"), z);     // RFC 3339 5.6: lower case is fine
+  EXPECT_FALSE(parse_iso8601("2020-12-30T12:11:12+02:"));  // an offset's colon needs minutes
+  EXPECT_FALSE(parse_iso8601("2020-12-30Z"));              // a date alone has no offset
+  EXPECT_FALSE(parse_iso8601("2020-12-30+02:00"));
+  EXPECT_EQ(parse_iso8601("2020-12-30T12:11:12+0200"), z);
+  EXPECT_EQ(parse_iso8601("2020-12-30T12:11:12+02"), z);
+  EXPECT_EQ(parse_iso8601("2020-12-30T10:11:12.000000000000001Z"), z);  // past nanoseconds: ignored
+}
+
+TEST(Timestamp, LexerPointsIntoTheText) {
+  Iso8601Fields f;
+  ASSERT_TRUE(lex_iso8601("2021-05-19 18:35:49.924-05:30", f));
+  EXPECT_EQ(f.date, "2021-05-19");
+  EXPECT_EQ(f.hh, "18");
+  EXPECT_EQ(f.ss, "49");
+  EXPECT_EQ(f.fraction, "924");
+  EXPECT_EQ(f.offset_sign, '-');
+  EXPECT_EQ(f.offset_minutes, -330);
+  ASSERT_TRUE(lex_iso8601("2021-05-19", f));
+  EXPECT_TRUE(f.hh.empty());
+  EXPECT_EQ(f.offset_sign, 0);
+  for (const char* bad : {"0000-01-01", "2021-02-29", "2021-05-19T24:00", "2021-05-19T23:59:61", "2021-05-19+24",
+                          "2021-05-19 10:00+01:60", "2021-05-19 10:00:00.", "2021-05-19T", "2021-05-19 10:00 Z"})
+    EXPECT_FALSE(lex_iso8601(bad, f)) << bad;
+}
+
 TEST(Timestamp, HttpDates) {
   EXPECT_EQ(format_iso8601_utc(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").value()), "1994-11-06T08:49:37.000Z");
   EXPECT_FALSE(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));
