@@ -1,8 +1,9 @@
 #pragma once
-// Just enough JSON for OAuth token and error responses: one flat object whose
-// string and number members we read by name. Nested arrays and objects are
-// checked for well-formedness and kept as raw text (error_codes: [7000215]).
-// Keeps auth free of simdjson; the API layer parses the real payloads.
+// The members of one JSON object that OAuth token and error responses (and the
+// JWTs we sign) are made of, read with simdjson: strings and integers by name,
+// integer arrays (error_codes: [7000215]); anything nested is validated and
+// skipped. Token responses come off the network, so nothing here parses JSON by
+// hand; tests/fuzz/token_target.cpp holds it to simdjson's reading.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,7 +14,12 @@ namespace mdesync::auth {
 
 class FlatJson {
  public:
-  // nullopt unless `text` is exactly one JSON object (surrounding whitespace allowed).
+  // Deeper nesting is refused: no token response needs more than two levels.
+  static constexpr std::size_t max_depth = 32;
+
+  // nullopt unless `text` is exactly one JSON object (surrounding whitespace
+  // allowed) that simdjson accepts whole: valid UTF-8, every value well formed
+  // and representable (a number beyond 64-bit integers and doubles is refused).
   static std::optional<FlatJson> parse(std::string_view text);
 
   bool has(std::string_view key) const;
@@ -26,10 +32,13 @@ class FlatJson {
   std::vector<std::int64_t> integers(std::string_view key) const;
 
  private:
+  // Consumed as read (simdjson's own values are never kept); when a key repeats,
+  // the first member counts.
   struct Member {
     std::string key;
-    bool is_string = false;
-    std::string value;  // unescaped for strings, raw JSON text otherwise
+    std::optional<std::string> string;
+    std::optional<std::int64_t> integer;  // a JSON integer that fits in int64
+    std::vector<std::int64_t> integers;   // the integer elements of an array
   };
   const Member* find(std::string_view key) const;
   std::vector<Member> members_;

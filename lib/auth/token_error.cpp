@@ -7,6 +7,7 @@
 #include "auth/flat_json.hpp"
 #include "core/classify.hpp"
 #include "core/log.hpp"
+#include "parse/quote.hpp"
 
 namespace mdesync::auth {
 namespace {
@@ -52,24 +53,29 @@ std::optional<std::int64_t> code_in_description(std::string_view text) {
 }
 
 // One line, no "AADSTS123: " prefix (the code is shown separately), bounded,
-// and nothing the caller asked to hide.
+// and nothing the caller asked to hide. Whitespace runs become one space; any
+// other control character, and bytes that are not UTF-8 (a Retry-After header
+// is raw bytes), are escaped by append_token, which also cuts at a character
+// boundary.
 std::string clean_description(std::string text, std::initializer_list<std::string_view> never_show) {
   text = log::redact(std::move(text), never_show);
   if (text.rfind("AADSTS", 0) == 0) {
     const auto colon = text.find(": ");
     if (colon != std::string::npos && colon < 16) text.erase(0, colon + 2);
   }
-  std::string out;
+  std::string line;
   for (const char c : text) {
-    const bool space = c == ' ' || c == '\r' || c == '\n' || c == '\t';
-    if (space) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
+    if (c == ' ' || c == '\r' || c == '\n' || c == '\t') {
+      if (!line.empty() && line.back() != ' ') line += ' ';
+    } else {
+      line += c;
     }
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  if (out.size() > max_description) out = out.substr(0, max_description) + "...";
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  // Again: folding whitespace may have spelled out a secret that holds a space.
+  line = log::redact(std::move(line), never_show);
+  std::string out;
+  parse::append_token(out, line, max_description);
   return out;
 }
 
@@ -86,16 +92,15 @@ const char* fix_for(const config::TenantOptions& tenant, const std::string& erro
 
 }  // namespace
 
-Error token_error(const config::TenantOptions& tenant, const http::Response& response,
-                  std::initializer_list<std::string_view> never_show) {
+Error token_error(const config::TenantOptions& tenant, int status, std::string_view body,
+                  const std::optional<std::string>& retry_after, std::initializer_list<std::string_view> never_show) {
   // 4xx from the token endpoint are about the credentials (AADSTS codes say which).
-  const auto kind = response.status == 429                                    ? ErrorKind::throttled
-                    : classify_http_status(response.status) == Recovery::retry ? ErrorKind::transient
-                    : response.status < 500                                    ? ErrorKind::auth
-                                                                               : ErrorKind::fatal;
-  std::string message = "tenant \"" + tenant.name + "\": token request failed (HTTP " +
-                        std::to_string(response.status);
-  const auto json = FlatJson::parse(response.body);
+  const auto kind = status == 429                                    ? ErrorKind::throttled
+                    : classify_http_status(status) == Recovery::retry ? ErrorKind::transient
+                    : status < 500                                    ? ErrorKind::auth
+                                                                      : ErrorKind::fatal;
+  std::string message = "tenant \"" + tenant.name + "\": token request failed (HTTP " + std::to_string(status);
+  const auto json = FlatJson::parse(body);
   const std::string error = json ? json->string("error").value_or("") : "";
   const std::string description = json ? json->string("error_description").value_or("") : "";
   std::optional<std::int64_t> code;
@@ -110,7 +115,7 @@ Error token_error(const config::TenantOptions& tenant, const http::Response& res
 
   if (kind == ErrorKind::throttled) {
     message += "; the token endpoint is throttling";
-    if (const auto after = response.header("Retry-After")) message += ", retry after " + clean_description(*after, never_show) + " s";
+    if (retry_after) message += ", retry after " + clean_description(*retry_after, never_show) + " s";
   } else if (kind == ErrorKind::auth) {
     if (const char* fix = fix_for(tenant, error, code))
       message += std::string("; ") + fix;

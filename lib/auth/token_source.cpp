@@ -2,12 +2,11 @@
 
 #include <fstream>
 #include <sstream>
-#include <strings.h>
 
-#include "auth/flat_json.hpp"
 #include "auth/form.hpp"
 #include "auth/jwt.hpp"
 #include "auth/token_error.hpp"
+#include "auth/token_response.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/url.hpp"
@@ -92,24 +91,14 @@ void TokenSource::fetch() {
   const http::Response response = transport_.send(request);  // network errors propagate as they are
   // An endpoint that echoes the request echoes the form, so the secret comes back encoded too.
   if (response.status != 200)
-    throw token_error(tenant_, response, {client_secret_, percent_encode(client_secret_), assertion});
+    throw token_error(tenant_, response.status, response.body, response.header("Retry-After"),
+                      {client_secret_, percent_encode(client_secret_), assertion});
 
-  const auto prefix = "tenant \"" + tenant_.name + "\": token response ";
-  const auto json = FlatJson::parse(response.body);
-  if (!json) throw Error(ErrorKind::transient, prefix + "is not JSON (HTTP 200); a proxy in the way?");
-  auto access_token = json->string("access_token").value_or("");
-  if (access_token.empty()) throw Error(ErrorKind::auth, prefix + "has no access_token");
-  const auto type = json->string("token_type").value_or("Bearer");
-  if (strcasecmp(type.c_str(), "bearer") != 0)
-    throw Error(ErrorKind::auth, prefix + "has token_type \"" + type + "\", expected Bearer");
-  const auto expires_in = json->integer("expires_in");
-  if (!expires_in || *expires_in <= 0 || *expires_in > 24 * 3600)
-    throw Error(ErrorKind::auth, prefix + "has no valid expires_in");
-
+  auto grant = read_token_grant(response.body, "tenant \"" + tenant_.name + "\": token response ");
   // Measured from when the request left, so a slow answer errs on the early side.
-  const std::chrono::seconds lifetime(*expires_in);
-  cached_ = Cached{std::move(access_token), started + lifetime - refresh_margin(lifetime), started + lifetime};
-  log::info("token_acquired", {{"tenant", tenant_.name}, {"expires_in_s", *expires_in}});
+  const auto lifetime = grant.expires_in;
+  cached_ = Cached{std::move(grant.access_token), started + lifetime - refresh_margin(lifetime), started + lifetime};
+  log::info("token_acquired", {{"tenant", tenant_.name}, {"expires_in_s", lifetime.count()}});
 }
 
 std::string TokenSource::token() {

@@ -30,5 +30,8 @@ void page_stream(std::string_view input);
 void ndjson(std::string_view input);
 // config::load_string.
 void config(std::string_view input);
+// A token endpoint's body: FlatJson against simdjson On-Demand, read_token_grant
+// and token_error for the statuses that carry a body.
+void token(std::string_view input);
 
 }  // namespace mdesync::fuzz

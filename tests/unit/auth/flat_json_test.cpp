@@ -65,5 +65,43 @@ TEST(FlatJson, NegativeOrFractionalExpiryIsNotAnInteger) {
   EXPECT_EQ(j->integer("e"), std::nullopt);
 }
 
+TEST(FlatJson, TheFirstOfRepeatedMembersCounts) {
+  const auto j = FlatJson::parse(R"({"access_token":"first","access_token":"second","n":1,"n":"2"})");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->string("access_token"), "first");
+  EXPECT_EQ(j->integer("n"), 1);
+}
+
+TEST(FlatJson, StringsAreSimdjsonsUnescapingBytesIncluded) {
+  const auto j = FlatJson::parse(R"({"a":"x\u0000y","b":"\u007f"})");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->string("a"), std::string("x\0y", 3));
+  EXPECT_EQ(j->string("b"), "\x7f");
+}
+
+// Refused as a whole by simdjson. The hand-written lexer it replaced let the
+// first four through: JSON is UTF-8 (RFC 8259 8.1), and a number simdjson
+// cannot represent is one no token endpoint sends.
+TEST(FlatJson, RefusesInvalidUtf8AndUnrepresentableNumbers) {
+  for (const char* bad : {"{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}", "{\"a\":1e400}",
+                          "{\"a\":123456789012345678901234567890}", "{\"a\":\"\\udc00\"}", "{\"a\":1}{}"}) {
+    EXPECT_FALSE(FlatJson::parse(bad)) << bad;
+  }
+  const auto big = FlatJson::parse(R"({"a":18446744073709551615,"b":9223372036854775807})");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->integer("a"), std::nullopt);  // past int64
+  EXPECT_EQ(big->integer("b"), 9223372036854775807);
+}
+
+TEST(FlatJson, NestingUpToTheLimitIsTolerated) {
+  const auto depth = [](std::size_t arrays) {
+    return "{\"a\":" + std::string(arrays, '[') + std::string(arrays, ']') + ",\"b\":\"kept\"}";
+  };
+  const auto j = FlatJson::parse(depth(FlatJson::max_depth - 1));  // the object itself is one level
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->string("b"), "kept");
+  EXPECT_FALSE(FlatJson::parse(depth(FlatJson::max_depth)));
+}
+
 }  // namespace
 }  // namespace mdesync::auth

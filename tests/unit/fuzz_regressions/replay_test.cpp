@@ -58,6 +58,7 @@ TEST(FuzzRegressions, PageCorpusAndCrashersKeepEveryInvariant) { replay("page", 
 TEST(FuzzRegressions, PageStreamGivesParsePageResultsOnThePageCorpus) { replay("page_stream", &page_stream, "page"); }
 TEST(FuzzRegressions, NdjsonCorpusAndCrashersKeepEveryInvariant) { replay("ndjson", &ndjson); }
 TEST(FuzzRegressions, ConfigCorpusAndCrashersKeepEveryInvariant) { replay("config", &config); }
+TEST(FuzzRegressions, TokenCorpusAndCrashersKeepEveryInvariant) { replay("token", &token); }
 
 // The first crasher (tests/fuzz/regressions/page/export_generated_time_year_5634.json):
 // a generatedTime past what a system_clock time point holds overflowed while
