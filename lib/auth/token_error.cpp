@@ -7,7 +7,7 @@
 #include "auth/flat_json.hpp"
 #include "core/classify.hpp"
 #include "core/log.hpp"
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
 namespace mdesync::auth {
 namespace {
@@ -75,7 +75,7 @@ std::string clean_description(std::string text, std::initializer_list<std::strin
   // Again: folding whitespace may have spelled out a secret that holds a space.
   line = log::redact(std::move(line), never_show);
   std::string out;
-  parse::append_token(out, line, max_description);
+  append_token(out, line, max_description);
   return out;
 }
 

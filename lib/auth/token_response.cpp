@@ -4,7 +4,7 @@
 
 #include "auth/flat_json.hpp"
 #include "core/error.hpp"
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
 namespace mdesync::auth {
 
@@ -20,7 +20,7 @@ TokenGrant read_token_grant(std::string_view body, const std::string& what) {
     // and not at all when it holds the token, which never goes to a log.
     std::string message = what + "has token_type ";
     if (type.find(grant.access_token) == std::string::npos)
-      parse::append_quoted(message, type);
+      append_quoted(message, type);
     else
       message += "<redacted>";
     throw Error(ErrorKind::auth, message + ", expected Bearer");

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
 namespace mdesync::parse {
 namespace {

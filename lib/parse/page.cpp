@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "core/timestamp.hpp"
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
 namespace mdesync::parse {
 namespace {

@@ -9,7 +9,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
 namespace mdesync::parse {
 namespace {

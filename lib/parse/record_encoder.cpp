@@ -6,7 +6,7 @@
 
 #include "parse/copy_text.hpp"
 #include "parse/json_value.hpp"
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 #include "parse/timestamp_text.hpp"
 
 namespace mdesync::parse {

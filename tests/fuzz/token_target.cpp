@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "invariants.hpp"
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 #include "targets.hpp"
 
 namespace mdesync::fuzz {
@@ -158,7 +158,7 @@ void grant(std::string_view body) {
     const std::string token = json->string("access_token").value_or("");
     std::string shown;
     if (type.find(token) == std::string::npos)
-      parse::append_quoted(shown, type);
+      append_quoted(shown, type);
     else
       shown = "<redacted>";
     check(rest == "has token_type " + shown + ", expected Bearer",

@@ -92,7 +92,13 @@ long env_long(const char* name, long fallback) {
 PrivateCluster::PrivateCluster() {
   const auto r = shell("pg_start >/dev/null && echo \"$PG_DIR $PG_PORT\"");
   if (r.exit_code != 0) throw std::runtime_error("private cluster did not start: " + r.output);
-  std::istringstream in(r.output);
+  // The last line: pg_start retries another port when it loses a race for one,
+  // and pg_ctl's complaint about the lost one comes first (stderr is captured too).
+  std::string last, line;
+  std::istringstream lines(r.output);
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  std::istringstream in(last);
   in >> dir_ >> port_;
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace mdesync::parse {
+namespace mdesync {
 
 inline constexpr std::size_t max_quoted_bytes = 100;
 
@@ -18,4 +18,4 @@ void append_quoted(std::string& out, std::string_view value, std::size_t max_byt
 // escaped as above.
 void append_token(std::string& out, std::string_view token, std::size_t max_bytes = max_quoted_bytes);
 
-}  // namespace mdesync::parse
+}  // namespace mdesync

@@ -1,6 +1,6 @@
-#include "parse/quote.hpp"
+#include "core/quote.hpp"
 
-namespace mdesync::parse {
+namespace mdesync {
 namespace {
 
 // How many bytes of `s` fit in `max_bytes` without splitting a UTF-8 sequence.
@@ -82,4 +82,4 @@ void append_token(std::string& out, std::string_view token, std::size_t max_byte
   if (n < token.size()) out.append("...");
 }
 
-}  // namespace mdesync::parse
+}  // namespace mdesync
