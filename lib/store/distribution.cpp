@@ -74,7 +74,10 @@ void drop_tenant_row_security(pqxx::transaction_base& tx, const std::string& sch
 DistributionResult distribute(pqxx::connection_base& conn, const std::string& schema, DistributionChoice choice,
                               bool convert_existing) {
   DistributionResult result;
-  if (choice == DistributionChoice::none) return result;
+  // auto stays plain until every sync path runs on Citus (issue 16): on a Citus
+  // coordinator, plain tables are what worked before, and a default must not
+  // lay out a schema that its own syncs cannot write. citus opts in.
+  if (choice != DistributionChoice::citus) return result;
   pqxx::work tx(conn);
   if (!has_citus(tx)) {
     if (choice == DistributionChoice::citus)

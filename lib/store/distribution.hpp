@@ -16,7 +16,8 @@
 
 namespace mdesync::store {
 
-// database.distribution: auto (Citus when the database has the extension), none, citus.
+// database.distribution: auto, none, citus. auto is to mean "Citus when the
+// database has the extension"; until every sync path runs on Citus it stays plain.
 enum class DistributionChoice { automatic, none, citus };
 
 struct DistributionResult {

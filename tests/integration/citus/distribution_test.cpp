@@ -41,11 +41,20 @@ std::string distribution_column(const std::string& schema, const std::string& ta
       .as<std::string>();
 }
 
+TEST(Distribution, AutoKeepsACitusSchemaPlainUntilTheSyncsRunThere) {
+  TempSchema schema("auto", citus_url());
+  Connection conn(citus_url());
+  migrate(conn, schema.name());
+  const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, false);
+  EXPECT_TRUE(result.changed.empty());
+  EXPECT_FALSE(is_distributed(conn, schema.name()));
+}
+
 TEST(Distribution, ANewSchemaIsDistributedOnDeviceIdCoLocatedWithReferenceBookkeeping) {
   TempSchema schema("dist", citus_url());
   Connection conn(citus_url());
   migrate(conn, schema.name());
-  const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, false);
+  const auto result = distribute(conn, schema.name(), DistributionChoice::citus, false);
   EXPECT_TRUE(result.citus);
   EXPECT_EQ(result.changed.size(), 7u);
   const auto tables = placement(schema.name());
@@ -62,7 +71,7 @@ TEST(Distribution, ANewSchemaIsDistributedOnDeviceIdCoLocatedWithReferenceBookke
   }
   EXPECT_TRUE(is_distributed(conn, schema.name()));
   // Idempotent: a second migrate changes nothing.
-  EXPECT_TRUE(distribute(conn, schema.name(), DistributionChoice::automatic, false).changed.empty());
+  EXPECT_TRUE(distribute(conn, schema.name(), DistributionChoice::citus, false).changed.empty());
   // Per-tenant row security cannot be enforced on Citus: tenant_readers says so
   // instead of seeming to protect.
   pqxx::work tx(conn);
@@ -84,7 +93,7 @@ TEST(Distribution, AnInstallationRestrictingReadersPerTenantIsNotDistributed) {
     tx.commit();
   }
   try {
-    distribute(conn, schema.name(), DistributionChoice::automatic, true);
+    distribute(conn, schema.name(), DistributionChoice::citus, true);
     FAIL() << "distributed a schema whose tenant_readers Citus cannot enforce";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("tenant_readers"), std::string::npos) << e.what();
@@ -107,13 +116,13 @@ TEST(Distribution, AnInstallationHoldingRowsIsConvertedOnlyWhenAskedAndKeepsItsR
     tx.commit();
   }
   try {
-    distribute(conn, schema.name(), DistributionChoice::automatic, false);
+    distribute(conn, schema.name(), DistributionChoice::citus, false);
     FAIL() << "converted rows without being asked";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("mdesync migrate --distribute"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(is_distributed(conn, schema.name()));
-  const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, true);
+  const auto result = distribute(conn, schema.name(), DistributionChoice::citus, true);
   EXPECT_EQ(result.changed.size(), 7u);
   EXPECT_TRUE(is_distributed(conn, schema.name()));
   pqxx::nontransaction tx(conn);
