@@ -69,6 +69,10 @@ store::MigrationResult prepare_schema(pqxx::connection_base& conn, const config:
   const auto d =
       store::distribute(conn, cfg.database.schema, distribution_choice(cfg.database.distribution), convert_existing);
   for (const auto& table : d.changed) log::info("distributed on citus", {{"table", table}});
+  if (!d.left_plain.empty())
+    log::warn("not distributed on citus",
+              {{"schema", cfg.database.schema}, {"reason", "the schema holds rows (" + d.left_plain + ")"},
+               {"fix", "mdesync migrate --distribute converts it; database.distribution: none keeps it plain"}});
   return r;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Adds the row_digest column to COPY text on its way to PostgreSQL, and shrinks
-// rows a snapshot repeats unchanged to a marker: the tenant, NULL for every
-// column, and the digest. The marker stays in the staging table so a resumed
-// snapshot still knows the row was seen; the merge skips it (its keys are NULL).
+// rows a snapshot repeats unchanged to a marker: the tenant, the device id, NULL
+// for every other column, and the digest. The marker stays in the staging table
+// so a resumed snapshot still knows the row was seen; the merge skips it (its
+// other key columns are NULL). The device id stays because Citus places every
+// staged row by it and refuses NULL there.
 //
 // Input: whole COPY lines as the record encoder writes them (tenant first).
 // Output: the same lines with "\t<uuid>" before the newline, or markers.

@@ -33,8 +33,8 @@ bool has_citus(pqxx::transaction_base& tx) {
 
 // 'h' (hash-distributed), 'n' (reference), or "" when Citus does not know it.
 std::string citus_method(pqxx::transaction_base& tx, const std::string& table) {
-  const auto r = tx.exec("SELECT partmethod FROM pg_dist_partition WHERE logicalrelid = " + tx.quote(table) +
-                         "::regclass");
+  const auto r = tx.exec("SELECT partmethod FROM pg_dist_partition WHERE logicalrelid = to_regclass(" +
+                         tx.quote(table) + ")");
   return r.empty() ? std::string() : r[0][0].as<std::string>();
 }
 
@@ -74,10 +74,7 @@ void drop_tenant_row_security(pqxx::transaction_base& tx, const std::string& sch
 DistributionResult distribute(pqxx::connection_base& conn, const std::string& schema, DistributionChoice choice,
                               bool convert_existing) {
   DistributionResult result;
-  // auto stays plain until every sync path runs on Citus (issue 16): on a Citus
-  // coordinator, plain tables are what worked before, and a default must not
-  // lay out a schema that its own syncs cannot write. citus opts in.
-  if (choice != DistributionChoice::citus) return result;
+  if (choice == DistributionChoice::none) return result;
   pqxx::work tx(conn);
   if (!has_citus(tx)) {
     if (choice == DistributionChoice::citus)
@@ -98,6 +95,12 @@ DistributionResult distribute(pqxx::connection_base& conn, const std::string& sc
   std::vector<std::string> holding_rows;
   for (const auto& table : pending)
     if (has_rows(tx, table)) holding_rows.push_back(table);
+  if (!holding_rows.empty() && !convert_existing && choice == DistributionChoice::automatic) {
+    // An installation from before Citus came to its database keeps working as it is.
+    result.citus = false;
+    result.left_plain = holding_rows.front();
+    return result;
+  }
   if (!holding_rows.empty() && !convert_existing)
     throw std::runtime_error("schema " + schema + " holds rows in " + holding_rows.front() +
                              " that are not distributed yet; converting copies every row to the workers, so it is "

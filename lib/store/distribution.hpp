@@ -16,13 +16,14 @@
 
 namespace mdesync::store {
 
-// database.distribution: auto, none, citus. auto is to mean "Citus when the
-// database has the extension"; until every sync path runs on Citus it stays plain.
+// database.distribution: auto (Citus when the database has the citus
+// extension), none, citus.
 enum class DistributionChoice { automatic, none, citus };
 
 struct DistributionResult {
   bool citus = false;                 // the schema is laid out for Citus
   std::vector<std::string> changed;   // tables distributed or made reference tables now
+  std::string left_plain;             // auto: a table whose rows kept the schema plain (not converted unasked)
 };
 
 // After migrate(): lays the schema out for Citus when `choice` calls for it.
@@ -30,7 +31,8 @@ struct DistributionResult {
 // that already holds rows is converted only when `convert_existing` (`mdesync
 // migrate --distribute`): converting copies every row to the workers, so it is
 // never done silently. Throws std::runtime_error when `choice` is citus and the
-// database has no citus extension, or when rows would need converting unasked.
+// database has no citus extension, or when rows would need converting unasked;
+// with auto such an installation stays plain (see left_plain).
 DistributionResult distribute(pqxx::connection_base& conn, const std::string& schema, DistributionChoice choice,
                               bool convert_existing);
 

@@ -42,8 +42,9 @@ std::string copy_columns(const model::DatasetSpec& spec) {
 }
 
 std::string full_row(const model::DatasetSpec& spec, const char* alias) {
-  for (const auto& c : spec.columns)
-    if (c.key) return std::string(alias) + "." + std::string(c.sql_name) + " IS NOT NULL";
+  // The last key column: a marker keeps its device id (see digest_lines.hpp).
+  for (auto c = spec.columns.rbegin(); c != spec.columns.rend(); ++c)
+    if (c->key) return std::string(alias) + "." + std::string(c->sql_name) + " IS NOT NULL";
   return "true";
 }
 
@@ -51,7 +52,8 @@ std::string copy_from_stdin(const std::string& table, const model::DatasetSpec& 
   return "COPY " + table + " (" + copy_columns(spec) + ") FROM STDIN";
 }
 
-std::string upsert(const std::string& target, const std::string& stage, const model::DatasetSpec& spec) {
+std::string upsert(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                   const std::string& now) {
   const std::string cols = copy_columns(spec);
   std::string set, old_values, new_values;
   const auto value_column = [&](std::string_view name) {
@@ -70,12 +72,12 @@ std::string upsert(const std::string& target, const std::string& stage, const mo
   // one once, without counting as changed; after that, unchanged snapshot rows
   // are never sent.
   return "INSERT INTO " + target + " AS t (" + cols + ", first_synced_at, last_changed_at, removed_at)\n"
-         "SELECT DISTINCT ON (" + key_columns(spec, "") + ") " + cols + ", now(), now(), NULL::timestamptz\n"
+         "SELECT DISTINCT ON (" + key_columns(spec, "") + ") " + cols + ", " + now + ", " + now + ", NULL::timestamptz\n"
          "FROM " + stage + " AS s WHERE " + full_row(spec, "s") + "\n"
          "ORDER BY " + key_columns(spec, "") + ", ord DESC\n"
          "ON CONFLICT (" + key_columns(spec, "") + ") DO UPDATE SET " + set +
          "row_digest = excluded.row_digest,\n"
-         "last_changed_at = CASE WHEN " + changed + " THEN now() ELSE t.last_changed_at END, removed_at = NULL\n"
+         "last_changed_at = CASE WHEN " + changed + " THEN " + now + " ELSE t.last_changed_at END, removed_at = NULL\n"
          "WHERE " + changed + " OR t.row_digest IS DISTINCT FROM excluded.row_digest";
 }
 
@@ -95,8 +97,8 @@ std::string removal_candidates(const std::string& stage, const model::DatasetSpe
 }  // namespace
 
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
-                         const std::string& unseen) {
-  return "UPDATE " + target + " AS t SET removed_at = $2, last_changed_at = now()\n"
+                         const std::string& unseen, const std::string& now) {
+  return "UPDATE " + target + " AS t SET removed_at = $2, last_changed_at = " + now + "\n"
          "WHERE " + removal_candidates(stage, spec, unseen);
 }
 
@@ -104,9 +106,13 @@ namespace {
 
 // What a change event and the device bookkeeping need of a row; both data sets
 // have these columns.
-constexpr const char* event_columns =
-    "t.tenant, t.device_id, t.device_name, t.os_platform, t.rbac_group_name, t.software_vendor, t.software_name,"
-    " t.software_version";
+std::string event_columns(const std::string& alias) {
+  std::string out;
+  for (const char* c : {"tenant", "device_id", "device_name", "os_platform", "rbac_group_name", "software_vendor",
+                        "software_name", "software_version"})
+    out += (out.empty() ? "" : ", ") + alias + "." + c;
+  return out;
+}
 
 // Ranks appeared (or removed) rows within their (tenant, device, vendor, name),
 // oldest version first: the n-th appeared version pairs with the n-th removed one,
@@ -160,19 +166,22 @@ std::string device_ctes(const std::string& stage, const model::DatasetSpec& spec
          " coalesce(max(rbac_group_name) FILTER (WHERE sent), max(rbac_group_name)) AS rbac_group_name,"
          " bool_or(sent) AS sent, sum(came) AS came, sum(went) AS went\n"
          "FROM touched GROUP BY tenant, device_id) AS d\n"
-         "LEFT JOIN " + log.devices + " AS p ON p.tenant = d.tenant AND p.device_id = d.device_id AND p.dataset = " +
-         dataset + "\n),\n"
+         "LEFT JOIN " +
+         (steps.distributed ? "(SELECT * FROM " + log.devices + " AS p WHERE p.dataset = " + dataset +
+                                  " AND (p.tenant, p.device_id) IN (SELECT tenant, device_id FROM touched))"
+                            : log.devices) +
+         " AS p ON p.tenant = d.tenant AND p.device_id = d.device_id AND p.dataset = " + dataset + "\n),\n"
          "present AS (\n"
          "INSERT INTO " + log.devices + " AS p (tenant, device_id, dataset, device_name, os_platform,"
          " rbac_group_name, software, first_seen_at, last_returned_at, last_listed_at, gone_at, changed_at)\n"
-         "SELECT tenant, device_id, " + dataset + ", device_name, os_platform, rbac_group_name, software, now(), " +
-         (steps.returned ? "CASE WHEN sent THEN now() END" : "NULL::timestamptz") + ",\n" +
+         "SELECT tenant, device_id, " + dataset + ", device_name, os_platform, rbac_group_name, software, " + steps.now + ", " +
+         (steps.returned ? "CASE WHEN sent THEN " + steps.now + " END" : "NULL::timestamptz") + ",\n" +
          (steps.remove && !log.state.empty()
               ? "CASE WHEN software = 0 THEN (SELECT last_snapshot_at FROM " + log.state +
                     " WHERE tenant = $1 AND dataset = " + dataset + ") END"
               : std::string("NULL::timestamptz")) +
          ", " + (steps.remove ? "CASE WHEN software = 0 THEN $2::timestamptz END" : "NULL::timestamptz") +
-         ", now()\n"
+         ", " + steps.now + "\n"
          "FROM dev WHERE differs" + (steps.returned ? " OR sent" : "") + "\n"
          "ON CONFLICT (tenant, device_id, dataset) DO UPDATE SET device_name = excluded.device_name,"
          " os_platform = excluded.os_platform, rbac_group_name = excluded.rbac_group_name,"
@@ -182,7 +191,7 @@ std::string device_ctes(const std::string& stage, const model::DatasetSpec& spec
          " gone_at = CASE WHEN excluded.software = 0 THEN coalesce(excluded.gone_at, p.gone_at) END,\n"
          "changed_at = CASE WHEN (p.device_name, p.os_platform, p.rbac_group_name, p.software) IS DISTINCT FROM"
          " (excluded.device_name, excluded.os_platform, excluded.rbac_group_name, excluded.software)"
-         " THEN now() ELSE p.changed_at END\n"
+         " THEN " + steps.now + " ELSE p.changed_at END\n"
          "RETURNING 1\n),\n";
 }
 
@@ -207,8 +216,8 @@ std::string events_cte(const model::DatasetSpec& spec, const ChangeLog& log, con
          " WHEN a.n IS NULL THEN " +
          (devices ? "CASE WHEN d.software = 0 THEN 'device_gone' ELSE 'removed' END" : std::string("'removed'")) +
          " WHEN (a.k, a.software_version COLLATE \"C\") > (g.k, g.software_version COLLATE \"C\") THEN 'upgraded'"
-         " ELSE 'downgraded' END,\n"
-         "now(), " + run_param + "::bigint\n"
+         " ELSE 'downgraded' END,\n" +
+         steps.now + ", " + run_param + "::bigint\n"
          "FROM a FULL JOIN g ON a.tenant = g.tenant AND a.device_id = g.device_id"
          " AND a.software_vendor = g.software_vendor AND a.software_name = g.software_name AND a.n = g.n\n" +
          (devices ? "LEFT JOIN dev AS d ON d.tenant = coalesce(a.tenant, g.tenant)"
@@ -224,13 +233,25 @@ std::string merge(const std::string& target, const std::string& stage, const mod
   const std::string run_param = steps.remove ? "$3" : "$1";
   const bool devices = !log.devices.empty();
   // "appeared" is needed by the events and the device counts alike.
-  std::string sql = "WITH up AS (\n" + upsert(target, stage, spec) + "\nRETURNING " + event_columns + "\n),\n";
+  const std::string change = "CASE WHEN o.tenant IS NULL THEN 'installed' ELSE 'reinstalled' END AS change\n";
+  std::string sql = "WITH ";
+  // Found before the upsert writes: the last staged row of each key that is new
+  // or was removed, which is what the upsert inserts or brings back.
+  if (steps.distributed)
+    sql += "appeared AS MATERIALIZED (\n"
+           "SELECT DISTINCT ON (" + key_columns(spec, "s.") + ") " + event_columns("s") + ", " + change +
+           "FROM " + stage + " AS s LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "s") + "\n"
+           "WHERE " + full_row(spec, "s") + " AND (o.tenant IS NULL OR o.removed_at IS NOT NULL)\n"
+           "ORDER BY " + key_columns(spec, "s.") + ", s.ord DESC\n),\n";
+  sql += "up AS (\n" + upsert(target, stage, spec, steps.now) + "\nRETURNING " + event_columns("t") + "\n),\n";
   if (steps.remove)
-    sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen) + "\nRETURNING " + event_columns + "\n),\n";
-  sql += "appeared AS (\n"
-         "SELECT up.*, CASE WHEN o.tenant IS NULL THEN 'installed' ELSE 'reinstalled' END AS change\n"
-         "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
-         "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n";
+    sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen, steps.now) + "\nRETURNING " +
+           event_columns("t") + "\n),\n";
+  if (!steps.distributed)
+    sql += "appeared AS (\n"
+           "SELECT up.*, " + change +
+           "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
+           "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n";
   if (devices) sql += device_ctes(stage, spec, log, steps);
   if (steps.events) sql += events_cte(spec, log, steps, run_param);
   // The last CTE's trailing ",\n" becomes the main SELECT's start.
@@ -243,15 +264,16 @@ std::string merge(const std::string& target, const std::string& stage, const mod
   return sql;
 }
 
-std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log) {
+std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log,
+                               const std::string& now) {
   return "INSERT INTO " + log.devices + " AS p (tenant, device_id, dataset, device_name, os_platform,"
          " rbac_group_name, software, first_seen_at, changed_at)\n"
          "SELECT tenant, device_id, " + quoted_literal(spec.name) + ", max(device_name), max(os_platform),"
-         " max(rbac_group_name), count(*), now(), now()\n"
+         " max(rbac_group_name), count(*), " + now + ", " + now + "\n"
          "FROM " + stage + " AS s WHERE " + full_row(spec, "s") + " GROUP BY tenant, device_id\n"
          "ON CONFLICT (tenant, device_id, dataset) DO UPDATE SET device_name = excluded.device_name,"
          " os_platform = excluded.os_platform, rbac_group_name = excluded.rbac_group_name,"
-         " software = excluded.software, last_listed_at = NULL, gone_at = NULL, changed_at = now()";
+         " software = excluded.software, last_listed_at = NULL, gone_at = NULL, changed_at = " + now;
 }
 
 std::string count_removal_candidates(const std::string& target, const std::string& stage,
@@ -259,10 +281,11 @@ std::string count_removal_candidates(const std::string& target, const std::strin
   return "SELECT count(*) FROM " + target + " AS t\nWHERE " + removal_candidates(stage, spec, unseen);
 }
 
-std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec) {
+std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                              const std::string& now) {
   const std::string cols = copy_columns(spec);
   return "INSERT INTO " + target + " (" + cols + ", first_synced_at, last_changed_at, removed_at)\n"
-         "SELECT " + cols + ", now(), now(), NULL::timestamptz FROM " + stage + " AS s WHERE " + full_row(spec, "s");
+         "SELECT " + cols + ", " + now + ", " + now + ", NULL::timestamptz FROM " + stage + " AS s WHERE " + full_row(spec, "s");
 }
 
 }  // namespace mdesync::store::sql

@@ -8,8 +8,9 @@
 namespace mdesync::store::sql {
 
 // "tenant text, device_id text, ..., row_digest uuid" for a staging table (no
-// constraints). A staged row whose key columns are NULL is a marker for a row the
-// snapshot repeated unchanged (see digest_lines.hpp); merges skip it.
+// constraints). A staged row whose key columns but the device id are NULL is a
+// marker for a row the snapshot repeated unchanged (see digest_lines.hpp);
+// merges skip it.
 std::string staging_columns(const model::DatasetSpec& spec);
 
 // "tenant, device_id, ..., row_digest" in COPY row order.
@@ -24,16 +25,20 @@ std::string copy_from_stdin(const std::string& table, const model::DatasetSpec& 
 // A row whose values did not change is not rewritten (no dead tuple, no WAL).
 // first_synced_at is set once; last_changed_at whenever a value changes or the row
 // comes back; removed_at is cleared when the row comes back.
-std::string upsert(const std::string& target, const std::string& stage, const model::DatasetSpec& spec);
+// `now` everywhere below: the transaction's time as SQL, "now()" or a literal.
+// Citus refuses any function that is not IMMUTABLE in the DO UPDATE SET of an
+// INSERT into a distributed table, so the store passes the time as a literal.
+std::string upsert(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                   const std::string& now = "now()");
 
-// "<alias>.<first key column> IS NOT NULL": a staged row that is not a marker.
+// "<alias>.<last key column> IS NOT NULL": a staged row that is not a marker.
 std::string full_row(const model::DatasetSpec& spec, const char* alias);
 
 // Rows of tenant $1 still present in target but absent from the stage: removed_at = $2.
 // `unseen` (optional): a table of the row_digest values of the tenant's rows that
 // the snapshot did not repeat unchanged; without it every row is looked up.
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
-                         const std::string& unseen = {});
+                         const std::string& unseen = {}, const std::string& now = "now()");
 
 // Where a merge records what it changed (all qualified and quoted): the schema's
 // software_changes table and its version_sort_key function; optionally its
@@ -55,6 +60,15 @@ struct MergeSteps {
   bool events = true;       // write software_changes; false before the baseline (the first sync)
   bool returned = false;    // an incremental page: each device it sent was returned by the pull
   std::string unseen = {};  // see mark_removed()
+  std::string now = "now()";  // see upsert()
+  // The tables are distributed on Citus, the stage co-located with the target.
+  // Citus runs each CTE as a subplan of its own, and a join between a CTE's
+  // result and a distributed table by pulling the whole table to the
+  // coordinator. So the new and reinstalled keys are found by joining the stage
+  // with the target (on the workers, shard by shard) before the upsert writes,
+  // rather than from the upsert's result, and the devices are looked up with
+  // the touched devices as a filter the workers apply.
+  bool distributed = false;
 };
 
 // One statement: upsert, with `remove` the snapshot's removals, the device
@@ -77,7 +91,8 @@ std::string merge(const std::string& target, const std::string& stage, const mod
 
 // After insert_new_tenant (its keys are unique, or it failed): the devices of the
 // staged rows into log.devices, counted from the stage.
-std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log);
+std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log,
+                               const std::string& now = "now()");
 
 // How many rows mark_removed would touch (tenant $1), for the mass-removal guard.
 std::string count_removal_candidates(const std::string& target, const std::string& stage,
@@ -86,6 +101,7 @@ std::string count_removal_candidates(const std::string& target, const std::strin
 // The first load of a tenant (it has no rows): a plain INSERT of the staged rows,
 // without DISTINCT ON or ON CONFLICT. A key staged twice makes it fail with a
 // unique violation; the caller then falls back to upsert().
-std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec);
+std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
+                              const std::string& now = "now()");
 
 }  // namespace mdesync::store::sql

@@ -32,13 +32,35 @@ void SyncStore::ensure_page_stage(model::Dataset ds) {
   ready = true;
 }
 
+std::string SyncStore::page_stage(const std::string& tenant, model::Dataset ds) {
+  if (!on_citus()) {
+    ensure_page_stage(ds);
+    return page_stage_name(ds);
+  }
+  const std::string name = qualified(schema_, stage_table("page_" + std::string(model::spec(ds).name), tenant));
+  if (citus_page_stages_.count(name) != 0) return name;
+  const auto op = conn_->operation("creating the page stage", short_operation);
+  pqxx::work tx(*conn_);
+  if (tx.exec1("SELECT to_regclass(" + tx.quote(name) + ") IS NULL")[0].as<bool>()) {
+    // Unlogged, like a snapshot's stage: a page lost in a crash is fetched again.
+    tx.exec("CREATE UNLOGGED TABLE " + name + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
+            sql::staging_columns(model::spec(ds)) + ")");
+    distribute_stage(tx, name, target(ds));
+  }
+  tx.commit();
+  citus_page_stages_.insert(name);
+  return name;
+}
+
 void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode mode) {
   abort_page();
-  if (mode == RunMode::incremental) ensure_page_stage(ds);
-  const std::string stage = mode == RunMode::incremental ? page_stage_name(ds) : snapshot_stage(tenant, ds);
+  const std::string stage = mode == RunMode::incremental ? page_stage(tenant, ds) : snapshot_stage(tenant, ds);
   const auto op = conn_->operation("opening a page transaction", short_operation);
   page_ = std::make_unique<OpenPage>(*conn_, tenant, ds, mode, stage,
                                      mode == RunMode::full ? snapshot_known_rows(tenant, ds) : nullptr);
+  // The tenant's page stage on Citus keeps the previous page's rows until here:
+  // they were merged when it committed.
+  if (mode == RunMode::incremental && on_citus()) page_->tx.exec("TRUNCATE " + stage);
 }
 
 void SyncStore::write_page(std::string_view copy_text) {
@@ -78,7 +100,8 @@ std::uint64_t SyncStore::commit_page(const std::optional<WatermarkUpdate>& advan
   if (p.wrote && p.mode == RunMode::incremental) {
     // Before the baseline the devices are kept, but no changes recorded.
     const bool events = has_baseline(p.tx, schema_, baselines_, p.tenant, p.ds);
-    upserted = merge_rows(p.tx, schema_, p.stage, p.tenant, p.ds, {.events = events, .returned = true}, {}, run_id)
+    upserted = merge_rows(p.tx, schema_, p.stage, p.tenant, p.ds,
+                          {.events = events, .returned = true, .distributed = on_citus()}, {}, run_id)
                    .upserted;
   }
   if (advance) advance_watermark(p.tx, schema_, p.tenant, p.ds, *advance);

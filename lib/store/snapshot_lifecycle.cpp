@@ -33,9 +33,11 @@ bool needs_statistics(pqxx::work& tx, const std::string& table) {
 
 // About how many rows the staging table holds, from its size on disk (a staged
 // row takes more than 100 bytes): sizes the apply's deadline without a count.
-std::uint64_t staged_rows_estimate_of(pqxx::connection_base& conn, const std::string& stage) {
+std::uint64_t staged_rows_estimate_of(pqxx::connection_base& conn, const std::string& stage, bool citus) {
   pqxx::nontransaction tx(conn);
-  const auto r = tx.exec1("SELECT coalesce(pg_relation_size(to_regclass(" + tx.quote(stage) + ")), 0) / 100");
+  // On Citus the rows are in the shards; the coordinator's table is empty.
+  const auto r = tx.exec1(std::string("SELECT coalesce(") + (citus ? "citus_relation_size" : "pg_relation_size") +
+                          "(to_regclass(" + tx.quote(stage) + ")), 0) / 100");
   return r[0].as<std::uint64_t>();
 }
 
@@ -49,7 +51,7 @@ struct IndexDefinition {
 // The new tenant's rows into target `tgt`; returns the rows inserted.
 std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& schema, const std::string& tgt,
                                 const std::string& stage, const std::string& tenant, model::Dataset ds,
-                                bool& indexes_rebuilt) {
+                                bool citus, bool& indexes_rebuilt) {
   const auto& spec = model::spec(ds);
   try {
     pqxx::subtransaction sub(tx, "mdesync_first_load");
@@ -58,7 +60,9 @@ std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& sche
     // NOWAIT: anyone else on the table (a reader, another tenant's load) just
     // means the plain insert below.
     std::vector<IndexDefinition> indexes;
-    bool bulk = sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
+    // Not on Citus: its shards are indexed on the workers, in parallel already, and
+    // dropping a distributed table's key there is DDL over the whole cluster.
+    bool bulk = !citus && sub.exec("SELECT NOT EXISTS (SELECT 1 FROM " + tgt + ")")[0][0].as<bool>();
     if (bulk) {
       try {
         pqxx::subtransaction lock(sub, "mdesync_lock");
@@ -87,17 +91,19 @@ std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& sche
       sub.exec("SET LOCAL maintenance_work_mem = '256MB'");
       for (const auto& index : indexes) sub.exec(index.drop);
     }
-    const std::uint64_t inserted = sub.exec(sql::insert_new_tenant(tgt, stage, spec)).affected_rows();
+    const std::string now = transaction_time(sub);
+    const std::uint64_t inserted = sub.exec(sql::insert_new_tenant(tgt, stage, spec, now)).affected_rows();
     // Constraints first (the primary key catches a key staged twice), then the rest.
     for (const auto& index : indexes) sub.exec(index.create);
     // Every staged key is unique now: the stage counts each device's rows.
-    sub.exec(sql::first_load_devices(stage, spec, change_log(schema)));
+    sub.exec(sql::first_load_devices(stage, spec, change_log(schema), now));
     sub.commit();
     indexes_rebuilt = bulk;
     return inserted;
   } catch (const pqxx::unique_violation&) {
     // A key staged twice (in two files, or twice in one): let DISTINCT ON pick the last.
-    return merge_rows(tx, schema, stage, tenant, ds, {.events = false}, {}, std::nullopt).upserted;
+    return merge_rows(tx, schema, stage, tenant, ds, {.events = false, .distributed = citus}, {}, std::nullopt)
+        .upserted;
   }
 }
 
@@ -136,12 +142,14 @@ std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& tgt, const s
 
 void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
   const std::string stage = snapshot_stage(tenant, ds);
+  const bool citus = on_citus();
   const auto op = conn_->operation("creating the snapshot stage", short_operation);
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + stage);
   // Unlogged: staged rows cost no WAL, and a crash only loses what is re-downloaded anyway.
   tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
           sql::staging_columns(model::spec(ds)) + ")");
+  if (citus) distribute_stage(tx, stage, target(ds));
   tx.commit();
   load_known_rows(tenant, ds);
 }
@@ -185,7 +193,7 @@ void SyncStore::stage(const std::string& tenant, model::Dataset ds, std::string_
 
 std::uint64_t SyncStore::staged_rows_estimate(const std::string& stage) {
   const auto op = conn_->operation("sizing the snapshot", short_operation);
-  return staged_rows_estimate_of(*conn_, stage);
+  return staged_rows_estimate_of(*conn_, stage, on_citus());
 }
 
 
@@ -196,6 +204,7 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   const std::string stage = snapshot_stage(tenant, ds);
   const std::string tgt = target(ds);
   SnapshotResult result;
+  const bool citus = on_citus();
   const auto op = conn_->operation("applying the snapshot", bulk_operation(2 * staged_rows_estimate(stage)));
   pqxx::work tx(*conn_);
   // Waits for locks (a reader's, another instance's) are bounded on the server too.
@@ -206,7 +215,7 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
       !baseline &&
       !tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt + " WHERE tenant = $1)", tenant)[0].as<bool>();
   if (result.first_load) {
-    result.upserted = insert_first_load(tx, schema_, tgt, stage, tenant, ds, result.indexes_rebuilt);
+    result.upserted = insert_first_load(tx, schema_, tgt, stage, tenant, ds, citus, result.indexes_rebuilt);
   } else {
     result.active_before = prepare_comparison(tx, tgt, stage, tenant);
     std::string unseen;
@@ -224,7 +233,8 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     // installed) can be told from a removal plus an install, and a device that
     // vanished from both.
     const MergeCounts m = merge_rows(tx, schema_, stage, tenant, ds,
-                                     {.remove = verdict.remove, .events = baseline, .unseen = unseen},
+                                     {.remove = verdict.remove, .events = baseline, .unseen = unseen,
+                                      .distributed = citus},
                                      format_iso8601_utc(o.removed_at), run_id);
     result.upserted = m.upserted;
     result.removed = m.removed;

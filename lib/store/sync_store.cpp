@@ -7,6 +7,7 @@
 #include "core/timestamp.hpp"
 #include "store/connection.hpp"
 #include "store/conninfo.hpp"
+#include "store/distribution.hpp"
 #include "store/identifiers.hpp"
 #include "store/sync_store_parts.hpp"
 
@@ -33,6 +34,15 @@ bool has_baseline(pqxx::transaction_base& tx, const std::string& schema, std::se
   return found;
 }
 
+std::string transaction_time(pqxx::transaction_base& tx) {
+  return tx.exec1("SELECT quote_literal(now())")[0].as<std::string>() + "::timestamptz";
+}
+
+void distribute_stage(pqxx::transaction_base& tx, const std::string& stage, const std::string& target) {
+  tx.exec("SELECT create_distributed_table(" + tx.quote(stage) + ", 'device_id', colocate_with => " +
+          tx.quote(target) + ")");
+}
+
 sql::ChangeLog change_log(const std::string& schema) {
   return {qualified(schema, "software_changes"), qualified(schema, "version_sort_key"),
           qualified(schema, "device_presence"), qualified(schema, "sync_state")};
@@ -57,7 +67,9 @@ MergeCounts merge_rows(pqxx::transaction_base& tx, const std::string& schema, co
                        const std::string& tenant, model::Dataset ds, const sql::MergeSteps& steps,
                        const std::string& removed_at, std::optional<std::int64_t> run_id) {
   const auto& spec = model::spec(ds);
-  const std::string statement = sql::merge(qualified(schema, spec.table), stage, spec, change_log(schema), steps);
+  sql::MergeSteps timed = steps;
+  timed.now = transaction_time(tx);
+  const std::string statement = sql::merge(qualified(schema, spec.table), stage, spec, change_log(schema), timed);
   const std::string run = run_id ? std::to_string(*run_id) : std::string();
   const char* run_param = run_id ? run.c_str() : nullptr;
   // The parameters merge() numbers: tenant and removed_at with `remove`, then the run with `events`.
@@ -75,7 +87,7 @@ void advance_watermark(pqxx::work& tx, const std::string& schema, const std::str
   tx.exec_params("INSERT INTO " + qualified(schema, "sync_state") + " AS s (tenant, dataset, watermark, " + stamp +
                      ") VALUES ($1, $2, $3::timestamptz, now())"
                      " ON CONFLICT (tenant, dataset) DO UPDATE SET watermark = excluded.watermark, " +
-                     stamp + " = now()",
+                     stamp + " = excluded." + stamp,
                  tenant, std::string(model::spec(ds).name), format_iso8601_utc(u.watermark));
 }
 
@@ -103,6 +115,14 @@ void SyncStore::attach(StallWatch* watch) { conn_->attach(watch); }
 std::optional<std::string> SyncStore::gave_up() const { return conn_->gave_up(); }
 
 std::string SyncStore::target(model::Dataset ds) const { return qualified(schema_, model::spec(ds).table); }
+
+bool SyncStore::on_citus() {
+  if (!citus_) {
+    const auto op = conn_->operation("asking whether the schema is distributed", short_operation);
+    citus_ = is_distributed(*conn_, schema_);
+  }
+  return *citus_;
+}
 
 std::string SyncStore::snapshot_stage(const std::string& tenant, model::Dataset ds) const {
   return qualified(schema_, stage_table(model::spec(ds).name, tenant));

@@ -176,7 +176,14 @@ class SyncStore {
   // page_transaction.cpp (one page in one transaction), snapshot_lifecycle.cpp
   // (stage, compare, apply or discard a full snapshot).
   std::string target(model::Dataset ds) const;
+  // Whether the schema's tables are distributed on Citus (asked once): stages are
+  // then distributed tables co-located with their targets, so the merges' joins
+  // run on the workers, and merges are written for Citus (see sql::MergeSteps).
+  bool on_citus();
   void ensure_page_stage(model::Dataset ds);
+  // Where an incremental page stages: a temporary table, or on Citus (which
+  // cannot distribute one) the tenant's own distributed table, emptied per page.
+  std::string page_stage(const std::string& tenant, model::Dataset ds);
   // close_page's work: the COPY's end, the upsert, the watermark, the commit.
   std::uint64_t commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id);
   // Loads the digests of the tenant's current rows, when it has a baseline.
@@ -189,6 +196,8 @@ class SyncStore {
   std::string schema_;
   std::unique_ptr<OpenPage> page_;
   bool page_stage_ready_[2] = {false, false};
+  std::set<std::string> citus_page_stages_;  // created in this session
+  std::optional<bool> citus_;
   // "tenant/dataset" known to have synced (sync_state rows are never deleted);
   // see has_baseline in store/sync_store_parts.hpp.
   std::set<std::string> baselines_;

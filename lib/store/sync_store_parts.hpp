@@ -38,6 +38,12 @@ bool has_baseline(pqxx::transaction_base& tx, const std::string& schema, std::se
 // Where merges record what changed, and keep the devices.
 sql::ChangeLog change_log(const std::string& schema);
 
+// The transaction's time (now()) as an SQL literal: see sql::upsert().
+std::string transaction_time(pqxx::transaction_base& tx);
+
+// Makes the freshly created `stage` a distributed table co-located with `target`.
+void distribute_stage(pqxx::transaction_base& tx, const std::string& stage, const std::string& target);
+
 struct MergeCounts {
   std::uint64_t upserted = 0, removed = 0, changes = 0;
 };

@@ -24,7 +24,9 @@ citus_start() {
   local role urls=() ports=()
   CITUS_DIRS=()
   for role in coordinator worker1 worker2; do
-    PG_OPTIONS="-c shared_preload_libraries=citus -c max_connections=200 $saved_options" pg_start || return 1
+    # CITUS_SHARD_COUNT: shards per distributed table (Citus' default 32); the
+    # tests make it small, since every test schema creates its tables anew.
+    PG_OPTIONS="-c shared_preload_libraries=citus -c max_connections=200 -c citus.shard_count=${CITUS_SHARD_COUNT:-32} $saved_options" pg_start || return 1
     CITUS_DIRS+=("$PG_DIR")
     urls+=("$PG_URL")
     ports+=("$PG_PORT")

@@ -24,7 +24,15 @@ std::string required_url(const char* variable, const char* what) {
 
 }  // namespace
 
-std::string database_url() { return required_url("MDESYNC_TEST_DATABASE_URL", "a throwaway PostgreSQL"); }
+bool on_citus_backend() {
+  const char* backend = std::getenv("MDESYNC_TEST_BACKEND");
+  return backend != nullptr && std::string(backend) == "citus";
+}
+
+std::string database_url() {
+  if (on_citus_backend()) return citus_url();
+  return required_url("MDESYNC_TEST_DATABASE_URL", "a throwaway PostgreSQL");
+}
 
 std::string citus_url() { return required_url("MDESYNC_TEST_CITUS_URL", "a throwaway Citus cluster"); }
 

@@ -6,7 +6,14 @@
 
 namespace mdesync::testing {
 
-// The URL from MDESYNC_TEST_DATABASE_URL; fails the current test (and throws) when unset.
+// Whether this run's database is the Citus cluster: ctest runs the suites that
+// must hold on both back ends (sync, snapshot, kill -9, history, views) once
+// more, under the "Citus/" prefix, with MDESYNC_TEST_BACKEND=citus (see
+// mdesync_test's CITUS_FILTER in tests/CMakeLists.txt).
+bool on_citus_backend();
+
+// The URL from MDESYNC_TEST_DATABASE_URL, or on the Citus back end the
+// coordinator's; fails the current test (and throws) when unset.
 std::string database_url();
 
 // The coordinator of the throwaway Citus cluster (coordinator and two workers)

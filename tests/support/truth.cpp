@@ -1,5 +1,6 @@
 #include "support/truth.hpp"
 
+#include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
 #include "support/test_database.hpp"
@@ -43,6 +44,13 @@ TruthDiff compare_with_truth(const std::string& schema, const std::string& tenan
   pqxx::connection conn(database_url());
   pqxx::work tx(conn);
   tx.exec("SET LOCAL TimeZone = 'UTC'");
+  // On the Citus back end, what is compared must be what Citus holds.
+  if (on_citus_backend())
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass(" +
+                       tx.quote("\"" + schema + "\"." + std::string(spec.table)) + ") AND partmethod = 'h'")[0]
+                  .as<int>(),
+              1)
+        << schema << "." << spec.table << " is not distributed";
   const std::string table = tx.quote_name(schema) + "." + tx.quote_name(std::string(spec.table));
   tx.exec_params("CREATE TEMP TABLE truth ON COMMIT DROP AS SELECT $2::text AS tenant" + truth_cols +
                      " FROM jsonb_to_recordset($1::jsonb) AS x(" + record_type + ")",

@@ -41,13 +41,30 @@ std::string distribution_column(const std::string& schema, const std::string& ta
       .as<std::string>();
 }
 
-TEST(Distribution, AutoKeepsACitusSchemaPlainUntilTheSyncsRunThere) {
-  TempSchema schema("auto", citus_url());
+TEST(Distribution, AutoDistributesANewSchemaButLeavesOneHoldingRowsPlainAndSaysWhy) {
+  TempSchema fresh("auto", citus_url());
   Connection conn(citus_url());
-  migrate(conn, schema.name());
-  const auto result = distribute(conn, schema.name(), DistributionChoice::automatic, false);
+  migrate(conn, fresh.name());
+  auto result = distribute(conn, fresh.name(), DistributionChoice::automatic, false);
+  EXPECT_TRUE(result.citus);
+  EXPECT_EQ(result.changed.size(), 7u);
+  EXPECT_TRUE(is_distributed(conn, fresh.name()));
+
+  TempSchema old("auto_rows", citus_url());
+  migrate(conn, old.name());
+  {
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO \"" + old.name() + "\".sync_state (tenant, dataset) VALUES ('contoso', 'cpe')");
+    tx.commit();
+  }
+  result = distribute(conn, old.name(), DistributionChoice::automatic, false);
+  EXPECT_FALSE(result.citus);
   EXPECT_TRUE(result.changed.empty());
-  EXPECT_FALSE(is_distributed(conn, schema.name()));
+  EXPECT_NE(result.left_plain.find("sync_state"), std::string::npos) << result.left_plain;
+  EXPECT_FALSE(is_distributed(conn, old.name()));
+  // Asked (migrate --distribute), it converts.
+  EXPECT_TRUE(distribute(conn, old.name(), DistributionChoice::automatic, true).citus);
+  EXPECT_TRUE(is_distributed(conn, old.name()));
 }
 
 TEST(Distribution, ANewSchemaIsDistributedOnDeviceIdCoLocatedWithReferenceBookkeeping) {

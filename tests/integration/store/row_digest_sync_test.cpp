@@ -48,7 +48,7 @@ TEST_F(RowDigestSyncTest, UnchangedRowsTravelAsMarkersAndAreNeverRewritten) {
   store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
   store->stage("t1", Dataset::noncpe, row("d3") + row("d5"));
   const std::string stage = store->snapshot_stage("t1", Dataset::noncpe);
-  EXPECT_EQ(scalar("SELECT count(*) FROM " + stage + " WHERE device_id IS NULL AND row_digest IS NOT NULL"), "2");
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + stage + " WHERE software_version IS NULL AND row_digest IS NOT NULL"), "2");
   const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
   EXPECT_EQ(r.unchanged, 2u);
   EXPECT_EQ(r.upserted, 2u);  // d2 changed, d5 new

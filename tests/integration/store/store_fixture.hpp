@@ -9,6 +9,7 @@
 #include <string>
 
 #include "store/connection.hpp"
+#include "store/distribution.hpp"
 #include "store/migrations.hpp"
 #include "store/sync_store.hpp"
 #include "support/test_database.hpp"
@@ -21,6 +22,9 @@ class StoreFixture : public ::testing::Test {
   void SetUp() override {
     store = std::make_unique<SyncStore>(testing::database_url(), schema.name());
     migrate(store->connection(), schema.name());
+    // As every sync does (database.distribution: auto): on Citus, distributed.
+    const auto d = distribute(store->connection(), schema.name(), DistributionChoice::automatic, false);
+    ASSERT_EQ(d.citus, testing::on_citus_backend());
   }
   // The first column of the single row `sql` returns; NULL as "".
   std::string scalar(const std::string& sql) {

@@ -21,9 +21,9 @@ TEST(MergeSql, CopyColumnsFollowTheModelOrderWithTenantFirst) {
 
 TEST(MergeSql, MarkersInTheStageAreNeverMergedNorMatched) {
   const auto& spec = model::spec(model::Dataset::noncpe);
-  EXPECT_NE(sql::upsert("t", "stage", spec).find("FROM stage AS s WHERE s.device_id IS NOT NULL"), std::string::npos);
-  EXPECT_NE(sql::insert_new_tenant("t", "stage", spec).find("WHERE s.device_id IS NOT NULL"), std::string::npos);
-  EXPECT_NE(sql::mark_removed("t", "stage", spec).find("WHERE s.device_id IS NOT NULL AND s.tenant = t.tenant"),
+  EXPECT_NE(sql::upsert("t", "stage", spec).find("FROM stage AS s WHERE s.software_version IS NOT NULL"), std::string::npos);
+  EXPECT_NE(sql::insert_new_tenant("t", "stage", spec).find("WHERE s.software_version IS NOT NULL"), std::string::npos);
+  EXPECT_NE(sql::mark_removed("t", "stage", spec).find("WHERE s.software_version IS NOT NULL AND s.tenant = t.tenant"),
             std::string::npos);
 }
 
@@ -88,6 +88,28 @@ TEST(MergeSql, BeforeTheBaselineAMergeRecordsNoEventsButKeepsTheDevices) {
                                 {.remove = true, .events = true});
   EXPECT_NE(later.find("'device_gone'"), std::string::npos);
   EXPECT_NE(later.find("'device_returned'"), std::string::npos);
+}
+
+TEST(MergeSql, OnCitusNewKeysComeFromTheStageBeforeTheUpsertAndTheTimeIsALiteral) {
+  const sql::ChangeLog log{"\"s\".\"software_changes\"", "\"s\".\"version_sort_key\"", "\"s\".\"device_presence\"",
+                           "\"s\".\"sync_state\""};
+  const std::string now = "'2026-12-04 10:00:00+00'::timestamptz";
+  const auto text = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log,
+                               {.remove = true, .events = true, .now = now, .distributed = true});
+  // Citus runs each CTE on its own: the new keys must be found before the upsert writes them.
+  EXPECT_EQ(text.rfind("WITH appeared AS MATERIALIZED (", 0), 0u);
+  EXPECT_LT(text.find("FROM stage AS s LEFT JOIN \"s\".\"t\" AS o"), text.find("up AS ("));
+  EXPECT_EQ(text.find("FROM up LEFT JOIN"), std::string::npos);
+  // Only the touched devices are looked up, as a filter the workers apply.
+  EXPECT_NE(text.find("(p.tenant, p.device_id) IN (SELECT tenant, device_id FROM touched)"), std::string::npos);
+  // No function Citus refuses in DO UPDATE SET.
+  EXPECT_EQ(text.find("now()"), std::string::npos);
+  EXPECT_NE(text.find("THEN " + now + " ELSE t.last_changed_at"), std::string::npos);
+  // The same statement on plain PostgreSQL reads the upsert's result instead.
+  const auto plain = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log,
+                                {.remove = true, .events = true});
+  EXPECT_EQ(plain.rfind("WITH up AS (", 0), 0u);
+  EXPECT_NE(plain.find("FROM up LEFT JOIN"), std::string::npos);
 }
 
 TEST(MergeSql, StagingColumnsCarryTheColumnTypes) {
