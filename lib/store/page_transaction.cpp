@@ -60,7 +60,12 @@ void SyncStore::open_page(const std::string& tenant, model::Dataset ds, RunMode 
                                      mode == RunMode::full ? snapshot_known_rows(tenant, ds) : nullptr);
   // The tenant's page stage on Citus keeps the previous page's rows until here:
   // they were merged when it committed.
-  if (mode == RunMode::incremental && on_citus()) page_->tx.exec("TRUNCATE " + stage);
+  if (mode == RunMode::incremental && on_citus()) {
+    page_->tx.exec("TRUNCATE " + stage);
+    // See one_connection_per_worker_on_citus; LOCAL: the session's merges of
+    // snapshots keep every connection Citus wants.
+    page_->tx.exec("SET LOCAL citus.max_adaptive_executor_pool_size = 1");
+  }
 }
 
 void SyncStore::write_page(std::string_view copy_text) {

@@ -9,6 +9,7 @@
 #include "store/digest_lines.hpp"
 #include "store/identifiers.hpp"
 #include "store/merge_sql.hpp"
+#include "store/sync_store_parts.hpp"
 
 namespace mdesync::store {
 
@@ -33,6 +34,7 @@ SnapshotFileWriter::SnapshotFileWriter(const std::string& database_url, std::str
   const auto op = impl_->conn.operation("setting up a download session", short_operation);
   pqxx::nontransaction tx(impl_->conn);
   tx.exec("SET application_name = 'mdesync download'");
+  tx.exec(std::string("SELECT ") + one_connection_per_worker_on_citus);
 }
 
 SnapshotFileWriter::~SnapshotFileWriter() { abort(); }

@@ -41,6 +41,16 @@ sql::ChangeLog change_log(const std::string& schema);
 // The transaction's time (now()) as an SQL literal: see sql::upsert().
 std::string transaction_time(pqxx::transaction_base& tx);
 
+// SQL (a select list) that, on a database with Citus, makes the session's COPY
+// into a distributed stage use one connection per worker: by default Citus
+// opens up to 16 per worker, each a new backend (and TLS handshake) per
+// session, which cost a staged file of 1,400 rows over 32 shards 1.3 s instead
+// of 0.13 s. The coordinator routes every row anyway, so more connections add
+// nothing. Harmless without Citus (it sets nothing).
+inline constexpr const char* one_connection_per_worker_on_citus =
+    "set_config('citus.max_adaptive_executor_pool_size', '1', false)"
+    " FROM pg_extension WHERE extname = 'citus'";
+
 // Makes the freshly created `stage` a distributed table co-located with `target`.
 void distribute_stage(pqxx::transaction_base& tx, const std::string& stage, const std::string& target);
 
