@@ -247,10 +247,14 @@ std::string merge(const std::string& target, const std::string& stage, const mod
   if (steps.remove)
     sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen, steps.now) + "\nRETURNING " +
            event_columns("t") + "\n),\n";
+  // One primary-key lookup per written row (LIMIT 1 keeps the planner from
+  // hashing the whole table for a few thousand rows); it sees the table as it
+  // was before the statement.
   if (!steps.distributed)
     sql += "appeared AS (\n"
            "SELECT up.*, " + change +
-           "FROM up LEFT JOIN " + target + " AS o ON " + key_match(spec, "o", "up") + "\n"
+           "FROM up LEFT JOIN LATERAL (SELECT o.tenant, o.removed_at FROM " + target + " AS o WHERE " +
+           key_match(spec, "o", "up") + " LIMIT 1) AS o ON true\n"
            "WHERE o.tenant IS NULL OR o.removed_at IS NOT NULL\n),\n";
   if (devices) sql += device_ctes(stage, spec, log, steps);
   if (steps.events) sql += events_cte(spec, log, steps, run_param);
@@ -274,11 +278,6 @@ std::string first_load_devices(const std::string& stage, const model::DatasetSpe
          "ON CONFLICT (tenant, device_id, dataset) DO UPDATE SET device_name = excluded.device_name,"
          " os_platform = excluded.os_platform, rbac_group_name = excluded.rbac_group_name,"
          " software = excluded.software, last_listed_at = NULL, gone_at = NULL, changed_at = " + now;
-}
-
-std::string count_removal_candidates(const std::string& target, const std::string& stage,
-                                     const model::DatasetSpec& spec, const std::string& unseen) {
-  return "SELECT count(*) FROM " + target + " AS t\nWHERE " + removal_candidates(stage, spec, unseen);
 }
 
 std::string insert_new_tenant(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,

@@ -94,10 +94,6 @@ std::string merge(const std::string& target, const std::string& stage, const mod
 std::string first_load_devices(const std::string& stage, const model::DatasetSpec& spec, const ChangeLog& log,
                                const std::string& now = "now()");
 
-// How many rows mark_removed would touch (tenant $1), for the mass-removal guard.
-std::string count_removal_candidates(const std::string& target, const std::string& stage,
-                                     const model::DatasetSpec& spec, const std::string& unseen = {});
-
 // The first load of a tenant (it has no rows): a plain INSERT of the staged rows,
 // without DISTINCT ON or ON CONFLICT. A key staged twice makes it fail with a
 // unique violation; the caller then falls back to upsert().

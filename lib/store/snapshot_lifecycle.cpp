@@ -127,14 +127,18 @@ std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& kno
 }
 
 // Statistics the comparison's plan needs, and the tenant's current rows.
-std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& tgt, const std::string& stage,
-                                 const std::string& tenant) {
+std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& schema, const std::string& tgt,
+                                 const std::string& stage, const std::string& tenant, model::Dataset ds) {
   tx.exec("ANALYZE " + stage);
   // Without statistics (a table never analyzed, e.g. a full sync right after the
   // first load, before autovacuum got to it) the planner expects one row and runs
   // the anti joins of the merge as nested loops over the whole stage: quadratic time.
   if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
-  return tx.exec_params1("SELECT count(*) FROM " + tgt + " WHERE tenant = $1 AND removed_at IS NULL", tenant)[0]
+  // device_presence keeps every device's count of current rows (see
+  // sql::device_ctes): a few thousand rows to add instead of a pass over the table.
+  return tx.exec_params1("SELECT coalesce(sum(software), 0) FROM " + qualified(schema, "device_presence") +
+                             " WHERE tenant = $1 AND dataset = $2",
+                         tenant, std::string(model::spec(ds).name))[0]
       .as<std::uint64_t>();
 }
 
@@ -217,25 +221,34 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   if (result.first_load) {
     result.upserted = insert_first_load(tx, schema_, tgt, stage, tenant, ds, citus, result.indexes_rebuilt);
   } else {
-    result.active_before = prepare_comparison(tx, tgt, stage, tenant);
+    result.active_before = prepare_comparison(tx, schema_, tgt, stage, tenant, ds);
     std::string unseen;
     if (const auto known = snapshot_known_rows(tenant, ds)) {
       result.unchanged = load_unseen(tx, *conn_, *known);
       unseen = unseen_table;
     }
-    result.removal_candidates =
-        tx.exec_params1(sql::count_removal_candidates(tgt, stage, spec, unseen), tenant)[0].as<std::uint64_t>();
-    const RemovalVerdict verdict =
-        judge_removals(result.active_before, result.removal_candidates, o.max_removal_ratio, o.force);
-    result.guarded = verdict.guarded;
     // One statement merges, removes, keeps the devices and records the changes
     // (from the baseline on), so an upgrade (one version removed, another
     // installed) can be told from a removal plus an install, and a device that
-    // vanished from both.
-    const MergeCounts m = merge_rows(tx, schema_, stage, tenant, ds,
-                                     {.remove = verdict.remove, .events = baseline, .unseen = unseen,
-                                      .distributed = citus},
-                                     format_iso8601_utc(o.removed_at), run_id);
+    // vanished from both. It runs with the removals first, in a savepoint: the
+    // rows it removed are the guard's candidates, found by the same pass. Only
+    // when the guard holds them back (rarely) is it undone and run without them.
+    const sql::MergeSteps steps{.remove = true, .events = baseline, .unseen = unseen, .distributed = citus};
+    const std::string removed_at = format_iso8601_utc(o.removed_at);
+    pqxx::subtransaction with_removals(tx, "mdesync_merge");
+    MergeCounts m = merge_rows(with_removals, schema_, stage, tenant, ds, steps, removed_at, run_id);
+    result.removal_candidates = m.removed;
+    const RemovalVerdict verdict =
+        judge_removals(result.active_before, result.removal_candidates, o.max_removal_ratio, o.force);
+    result.guarded = verdict.guarded;
+    if (verdict.guarded) {
+      with_removals.abort();
+      sql::MergeSteps kept = steps;
+      kept.remove = false;
+      m = merge_rows(tx, schema_, stage, tenant, ds, kept, removed_at, run_id);
+    } else {
+      with_removals.commit();
+    }
     result.upserted = m.upserted;
     result.removed = m.removed;
     result.changes = m.changes;

@@ -29,8 +29,8 @@ TEST(MergeSql, MarkersInTheStageAreNeverMergedNorMatched) {
 
 TEST(MergeSql, UnseenDigestsNarrowTheRemovalLookup) {
   const auto& spec = model::spec(model::Dataset::cpe);
-  const std::string without = sql::count_removal_candidates("t", "stage", spec);
-  const std::string with = sql::count_removal_candidates("t", "stage", spec, "pg_temp.unseen");
+  const std::string without = sql::mark_removed("t", "stage", spec);
+  const std::string with = sql::mark_removed("t", "stage", spec, "pg_temp.unseen");
   EXPECT_EQ(without.find("row_digest"), std::string::npos);
   // Rows without a digest (written before migration 0004) are always looked up.
   EXPECT_NE(with.find("(t.row_digest IS NULL OR t.row_digest IN (SELECT row_digest FROM pg_temp.unseen))"),
@@ -109,7 +109,7 @@ TEST(MergeSql, OnCitusNewKeysComeFromTheStageBeforeTheUpsertAndTheTimeIsALiteral
   const auto plain = sql::merge("\"s\".\"t\"", "stage", model::spec(model::Dataset::cpe), log,
                                 {.remove = true, .events = true});
   EXPECT_EQ(plain.rfind("WITH up AS (", 0), 0u);
-  EXPECT_NE(plain.find("FROM up LEFT JOIN"), std::string::npos);
+  EXPECT_NE(plain.find("FROM up LEFT JOIN LATERAL"), std::string::npos);
 }
 
 TEST(MergeSql, StagingColumnsCarryTheColumnTypes) {
