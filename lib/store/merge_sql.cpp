@@ -42,7 +42,7 @@ std::string copy_columns(const model::DatasetSpec& spec) {
 }
 
 std::string full_row(const model::DatasetSpec& spec, const char* alias) {
-  // The last key column: a marker may keep its device id (see staging_columns()).
+  // The last key column: a marker keeps its device id (see digest_lines.hpp).
   for (auto c = spec.columns.rbegin(); c != spec.columns.rend(); ++c)
     if (c->key) return std::string(alias) + "." + std::string(c->sql_name) + " IS NOT NULL";
   return "true";

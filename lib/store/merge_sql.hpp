@@ -8,9 +8,9 @@
 namespace mdesync::store::sql {
 
 // "tenant text, device_id text, ..., row_digest uuid" for a staging table (no
-// constraints). Stages written before migration 0007 may hold markers: a row
-// the snapshot repeated unchanged, with its key columns (but, from issue 16 on,
-// the device id) NULL; merges skip them.
+// constraints). A staged row whose key columns but the device id are NULL is a
+// marker for a row the snapshot repeated unchanged (see digest_lines.hpp);
+// merges skip it.
 std::string staging_columns(const model::DatasetSpec& spec);
 
 // "tenant, device_id, ..., row_digest" in COPY row order.

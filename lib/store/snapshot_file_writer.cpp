@@ -24,7 +24,7 @@ struct SnapshotFileWriter::Impl {
   Impl(const std::string& url, std::string s, std::string t, model::Dataset d, std::string st,
        std::shared_ptr<KnownRows> known)
       : conn(url), schema(std::move(s)), tenant(std::move(t)), stage(std::move(st)), ds(d),
-        digester(std::move(known), true) {}
+        digester(d, std::move(known)) {}
 };
 
 SnapshotFileWriter::SnapshotFileWriter(const std::string& database_url, std::string schema, std::string tenant,
@@ -54,10 +54,10 @@ void SnapshotFileWriter::commit(const std::string& file, SystemTime generated, s
   impl_->copy.reset();
   const auto op = impl_->conn.operation("committing a file", short_operation);
   impl_->tx->exec_params("INSERT INTO " + qualified(impl_->schema, "snapshot_files") +
-                             " (tenant, dataset, generated_at, file, rows_staged, rows_rejected, seen_digests)"
-                             " VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7::uuid[])",
+                             " (tenant, dataset, generated_at, file, rows_staged, rows_rejected)"
+                             " VALUES ($1, $2, $3::timestamptz, $4, $5, $6)",
                          impl_->tenant, std::string(model::spec(impl_->ds).name), format_iso8601_utc(generated), file,
-                         rows, rejected, impl_->digester.take_seen());
+                         rows, rejected);
   impl_->tx->commit();
   impl_->tx.reset();
 }

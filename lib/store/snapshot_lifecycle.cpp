@@ -308,18 +308,10 @@ std::set<std::string> SyncStore::resume_snapshot(const std::string& tenant, mode
     if (const auto known = snapshot_known_rows(tenant, ds)) {
       const auto op = conn_->operation("reading the staged digests", bulk_operation(known_rows_limit_));
       pqxx::work tx(*conn_);
-      const auto mark = [&](std::string_view line) {
-        if (auto d = parse_uuid(line)) known->mark_seen(*d);
-      };
-      // The rows the staged files repeated unchanged, and (a stage from before
-      // migration 0007) any marker rows.
-      copy_out_lines(*conn_,
-                     "COPY (SELECT unnest(seen_digests) FROM " + qualified(schema_, "snapshot_files") +
-                         " WHERE tenant = " + tx.quote(tenant) + " AND dataset = " + tx.quote(dataset) +
-                         " AND generated_at = " + tx.quote(format_iso8601_utc(generated)) +
-                         "::timestamptz) TO STDOUT",
-                     mark);
-      copy_out_lines(*conn_, "COPY (SELECT row_digest FROM " + snapshot_stage(tenant, ds) + ") TO STDOUT", mark);
+      copy_out_lines(*conn_, "COPY (SELECT row_digest FROM " + snapshot_stage(tenant, ds) + ") TO STDOUT",
+                     [&](std::string_view line) {
+                       if (auto d = parse_uuid(line)) known->mark_seen(*d);
+                     });
       tx.commit();
     }
     return files;

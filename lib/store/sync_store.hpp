@@ -146,7 +146,7 @@ class SyncStore {
   // Full: rows are staged (committed, invisible to readers) page by page, then
   // applied in one transaction, so readers see the old state or the new one.
   // When the tenant already synced, the digests of its current rows are loaded
-  // first (16 bytes a row): rows it repeats unchanged are not staged.
+  // first (16 bytes a row): staged rows it repeats unchanged shrink to markers.
   void begin_snapshot(const std::string& tenant, model::Dataset ds);
   void stage(const std::string& tenant, model::Dataset ds, std::string_view copy_text);
   // What changed is recorded in software_changes with run_id (a device the

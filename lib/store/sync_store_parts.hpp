@@ -86,7 +86,7 @@ struct SyncStore::OpenPage {
 
   OpenPage(Connection& conn, std::string t, model::Dataset d, RunMode m, std::string st,
            std::shared_ptr<KnownRows> known)
-      : tenant(std::move(t)), ds(d), mode(m), stage(std::move(st)), tx(conn), digester(std::move(known)) {}
+      : tenant(std::move(t)), ds(d), mode(m), stage(std::move(st)), tx(conn), digester(d, std::move(known)) {}
 };
 
 }  // namespace mdesync::store

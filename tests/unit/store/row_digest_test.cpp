@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-
-#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,7 +69,7 @@ TEST(KnownRows, SeveralThreadsMarkWithoutLosingABit) {
 }
 
 TEST(LineDigester, AppendsTheDigestOfEverythingButTheTenant) {
-  LineDigester digester(nullptr);
+  LineDigester digester(model::Dataset::noncpe, nullptr);
   std::string out;
   digester.process("t1\td1\tapp\n", out);
   std::string expected = "t1\td1\tapp\t";
@@ -83,28 +81,21 @@ TEST(LineDigester, AppendsTheDigestOfEverythingButTheTenant) {
   EXPECT_EQ(out.substr(out.size() - 37), expected.substr(expected.size() - 36) + "\n");
 }
 
-TEST(LineDigester, KnownRowsAreLeftOutAndTheirDigestsKeptForTheFilesEntry) {
+TEST(LineDigester, KnownRowsShrinkToMarkersWithTheDeviceIdAndNullColumns) {
   const std::string row = "d1\t3\tgroup\tname\tWindows10\tvendor\tapp\t1.0\t2024-01-01 00:00:00+00";
   auto known = std::make_shared<KnownRows>(std::vector<RowDigest>{digest_row(row)});
-  LineDigester digester(known, true);
+  LineDigester digester(model::Dataset::noncpe, known);
   std::string out;
   digester.process("t1\t" + row + "\nt1\td2\\tx\t\\N\n", out);
-  // Only the unknown row is staged; an escaped tab is not a field end.
-  EXPECT_EQ(out.substr(0, 12), "t1\td2\\tx\t\\N\t");
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
+  const auto first_end = out.find('\n');
+  std::string marker = "t1\td1";
+  for (std::size_t i = 0; i < model::spec(model::Dataset::noncpe).columns.size(); ++i) marker += "\t\\N";
+  marker += "\t";
+  append_uuid(marker, digest_row(row));
+  EXPECT_EQ(out.substr(0, first_end), marker);
+  EXPECT_EQ(out.substr(first_end + 1, 12), "t1\td2\\tx\t\\N\t");  // an escaped tab is not a field end
   EXPECT_EQ(digester.unchanged(), 1u);
   EXPECT_TRUE(known->unseen().empty());
-  std::string seen = "{";
-  append_uuid(seen, digest_row(row));
-  EXPECT_EQ(digester.take_seen(), seen + "}");
-  EXPECT_EQ(digester.take_seen(), "{}");  // taken once
-  // Without keep_seen nothing is kept (pages of a JSON snapshot need no resume).
-  auto again = std::make_shared<KnownRows>(std::vector<RowDigest>{digest_row(row)});
-  LineDigester pages(again);
-  out.clear();
-  pages.process("t1\t" + row + "\n", out);
-  EXPECT_TRUE(out.empty());
-  EXPECT_EQ(pages.take_seen(), "{}");
 }
 
 }  // namespace
