@@ -223,9 +223,17 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
   } else {
     result.active_before = prepare_comparison(tx, schema_, tgt, stage, tenant, ds);
     std::string unseen;
+    bool may_remove = true;
     if (const auto known = snapshot_known_rows(tenant, ds)) {
       result.unchanged = load_unseen(tx, *conn_, *known);
       unseen = unseen_table;
+      // Every known row repeated (the unchanged snapshot): only a row without a
+      // digest (stored before migration 0004) could still be missing from it.
+      if (result.unchanged == known->size())
+        may_remove = tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt +
+                                         " WHERE tenant = $1 AND removed_at IS NULL AND row_digest IS NULL)",
+                                     tenant)[0]
+                         .as<bool>();
     }
     // One statement merges, removes, keeps the devices and records the changes
     // (from the baseline on), so an upgrade (one version removed, another
@@ -233,7 +241,8 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     // vanished from both. It runs with the removals first, in a savepoint: the
     // rows it removed are the guard's candidates, found by the same pass. Only
     // when the guard holds them back (rarely) is it undone and run without them.
-    const sql::MergeSteps steps{.remove = true, .events = baseline, .unseen = unseen, .distributed = citus};
+    // When nothing can be missing, the pass over the tenant's rows is skipped.
+    const sql::MergeSteps steps{.remove = may_remove, .events = baseline, .unseen = unseen, .distributed = citus};
     const std::string removed_at = format_iso8601_utc(o.removed_at);
     pqxx::subtransaction with_removals(tx, "mdesync_merge");
     MergeCounts m = merge_rows(with_removals, schema_, stage, tenant, ds, steps, removed_at, run_id);
