@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "config/config.hpp"
+#include "api/proxy_report.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "daemon/tenant_session.hpp"
@@ -23,10 +24,26 @@
 namespace mdesync::commands {
 namespace {
 
-// The fix a person needs for a failure that is not the API's own words.
-std::string network_fix(const std::string& url) {
-  return "check that this machine can reach " + Url::parse(url).origin() +
-         " (DNS, firewall, proxy) and that http.ca_file is set if a private CA signs its certificate";
+// Where a tenant's tokens come from, and the fix when that place does not answer.
+struct TokenOrigin {
+  std::string where;
+  std::string fix;
+};
+
+TokenOrigin token_origin(const config::Config& cfg, const config::TenantOptions& tenant) {
+  using config::SecretKind;
+  if (tenant.secret.kind != SecretKind::managed_identity)
+    return {Url::parse(tenant.token_url).origin() +
+                (tenant.secret.kind == SecretKind::workload_identity ? " (workload identity)" : ""),
+            api::network_fix(cfg, tenant.token_url)};
+  const auto endpoint = Url::parse(tenant.secret.identity_endpoint);
+  if (tenant.secret.identity_protocol == config::IdentityProtocol::app_service)
+    return {endpoint.origin() + " (managed identity, IDENTITY_ENDPOINT)",
+            "the identity endpoint App Service or Container Apps announced in IDENTITY_ENDPOINT does not answer; "
+            "check that a managed identity is enabled for the app"};
+  return {endpoint.origin() + " (managed identity, instance metadata)",
+          "nothing answers at " + endpoint.origin() +
+              ": run on an Azure VM, scale set or AKS node with a managed identity, or use another auth"};
 }
 
 }  // namespace
@@ -104,6 +121,8 @@ int check(const cli::Command& cmd) {
     std::cout << (good ? "ok    " : "FAIL  ") << what << ": " << detail << "\n";
   };
   report(true, "config", cmd.config_path + " (" + std::to_string(cfg->tenants.size()) + " tenants)");
+  const auto proxy = api::proxy_report(*cfg, cmd.tenant);
+  report(proxy.ok, "proxy", proxy.detail);
   try {
     store::Connection conn(cfg->database.url);
     report(true, "database", "connected");
@@ -129,12 +148,13 @@ int check(const cli::Command& cmd) {
       quick.max_throttled = 2;
       quick.backoff_base = std::chrono::milliseconds(200);
       TenantSession session(*cfg, tenant, clock, quick);
+      const TokenOrigin origin = token_origin(*cfg, tenant);
       try {
         session.tokens().token();
-        report(true, who + " token", "obtained from " + Url::parse(tenant.token_url).origin());
+        report(true, who + " token", "obtained from " + origin.where);
       } catch (const Error& e) {
-        report(false, who + " token",
-               std::string(e.what()) + (e.kind() == ErrorKind::auth ? "" : "; fix: " + network_fix(tenant.token_url)));
+        const bool answered = e.kind() == ErrorKind::auth || e.kind() == ErrorKind::config;
+        report(false, who + " token", std::string(e.what()) + (answered ? "" : "; fix: " + origin.fix));
         continue;
       }
       for (const auto ds : tenant.datasets) {
@@ -143,8 +163,9 @@ int check(const cli::Command& cmd) {
           session.api().get(session.api().first_page_url(ds, 1, std::nullopt, 1), ratelimit::Family::json);
           report(true, what, "API answered; Software.Read.All is granted");
         } catch (const Error& e) {
+          const bool answered = e.kind() == ErrorKind::auth || e.kind() == ErrorKind::config;
           report(false, what,
-                 std::string(e.what()) + (e.kind() == ErrorKind::auth ? "" : "; fix: " + network_fix(tenant.api_url)));
+                 std::string(e.what()) + (answered ? "" : "; fix: " + api::network_fix(*cfg, tenant.api_url)));
         }
       }
     } catch (const config::ConfigError& e) {

@@ -27,13 +27,29 @@ std::string certificate_material(const config::TenantOptions& tenant) {
 TenantSession::TenantSession(const config::Config& cfg, const config::TenantOptions& tenant, const Clock& clock,
                              api::RetryPolicy retry, std::shared_ptr<ratelimit::QuotaLimiter> quota)
     : options_(tenant), http_(cfg.http) {
-  token_http_ = std::make_unique<http::Client>(api::client_options(cfg.http));
+  auto token_options = api::client_options(cfg.http);
+  if (tenant.secret.kind == config::SecretKind::managed_identity) {
+    // The identity endpoint is on this machine (loopback, or the link-local
+    // metadata address): a proxy cannot reach it and must never see its tokens.
+    token_options.proxy.reset();
+    token_options.allow_instance_metadata = true;
+  }
+  token_http_ = std::make_unique<http::Client>(std::move(token_options));
   std::string secret;
-  if (tenant.secret.kind != config::SecretKind::certificate) {
-    secret = config::read_client_secret(tenant);
-    credentials_ = secret;
-  } else {
-    credentials_ = certificate_material(tenant);
+  switch (tenant.secret.kind) {
+    case config::SecretKind::file:
+    case config::SecretKind::env:
+      secret = config::read_client_secret(tenant);
+      credentials_ = secret;
+      break;
+    case config::SecretKind::certificate:
+      credentials_ = certificate_material(tenant);
+      break;
+    case config::SecretKind::managed_identity:
+    case config::SecretKind::workload_identity:
+      // Nothing to compare beyond the settings: the platform's identity or the
+      // federated token file (reread at every renewal) stand for the credentials.
+      break;
   }
   tokens_ = std::make_unique<auth::TokenSource>(options_, *token_http_, clock, std::move(secret));
   const ratelimit::Quota json{cfg.limits.json_per_minute, cfg.limits.json_per_hour};

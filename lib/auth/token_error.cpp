@@ -79,10 +79,36 @@ std::string clean_description(std::string text, std::initializer_list<std::strin
   return out;
 }
 
+constexpr const char* fix_managed_identity =
+    "check that this VM or app has a managed identity (system-assigned, or the user-assigned one "
+    "managed_identity_client_id names, assigned to it) and that it may get tokens for scope's resource; see README, "
+    "Running on Azure without secrets";
+constexpr const char* fix_federated =
+    "check the federated credential on the app registration client_id names: issuer (the cluster's OIDC issuer URL), "
+    "subject (system:serviceaccount:NAMESPACE:SERVICEACCOUNT) and audience api://AzureADTokenExchange must match "
+    "the token in AZURE_FEDERATED_TOKEN_FILE";
+
+// Codes Entra answers a federated assertion with.
+constexpr KnownCode federated_codes[] = {
+    {70021, fix_federated},   // no matching federated identity record
+    {700211, fix_federated},  // issuer
+    {700212, fix_federated},  // audience
+    {700213, fix_federated},  // subject
+    {700024, "the federated token in AZURE_FEDERATED_TOKEN_FILE has expired or is not valid yet; check that the "
+             "pod's projected service account token is being renewed (and this host's clock)"},
+    {700027, fix_federated},
+};
+
 const char* fix_for(const config::TenantOptions& tenant, const std::string& error, std::optional<std::int64_t> code) {
+  using config::SecretKind;
+  if (tenant.secret.kind == SecretKind::managed_identity) return fix_managed_identity;
+  if (code && tenant.secret.kind == SecretKind::workload_identity)
+    for (const auto& known : federated_codes)
+      if (known.code == *code) return known.fix;
   if (code)
     for (const auto& known : known_codes)
       if (known.code == *code) return known.fix;
+  if (tenant.secret.kind == SecretKind::workload_identity && error == "invalid_client") return fix_federated;
   const bool certificate = tenant.secret.kind == config::SecretKind::certificate;
   if (error == "invalid_client") return certificate ? fix_certificate : fix_secret;
   if (error == "unauthorized_client") return fix_client_id;
@@ -94,15 +120,23 @@ const char* fix_for(const config::TenantOptions& tenant, const std::string& erro
 
 Error token_error(const config::TenantOptions& tenant, int status, std::string_view body,
                   const std::optional<std::string>& retry_after, std::initializer_list<std::string_view> never_show) {
-  // 4xx from the token endpoint are about the credentials (AADSTS codes say which).
+  // 4xx from the token endpoint are about the credentials (AADSTS codes say
+  // which). IMDS answers 404 while it is updating and 410 while a VM starts,
+  // and asks to be retried (Azure's documentation for managed identities).
+  const bool managed = tenant.secret.kind == config::SecretKind::managed_identity;
+  const bool identity_not_ready = managed && (status == 404 || status == 410);
   const auto kind = status == 429                                    ? ErrorKind::throttled
                     : classify_http_status(status) == Recovery::retry ? ErrorKind::transient
+                    : identity_not_ready                              ? ErrorKind::transient
                     : status < 500                                    ? ErrorKind::auth
                                                                       : ErrorKind::fatal;
-  std::string message = "tenant \"" + tenant.name + "\": token request failed (HTTP " + std::to_string(status);
+  std::string message = "tenant \"" + tenant.name + "\": " + (managed ? "managed identity " : "") +
+                        "token request failed (HTTP " + std::to_string(status);
   const auto json = FlatJson::parse(body);
   const std::string error = json ? json->string("error").value_or("") : "";
-  const std::string description = json ? json->string("error_description").value_or("") : "";
+  // App Service's identity endpoint says {"statusCode":400,"message":"..."}.
+  const std::string description =
+      json ? json->string("error_description").value_or(json->string("message").value_or("")) : "";
   std::optional<std::int64_t> code;
   if (json)
     if (const auto codes = json->integers("error_codes"); !codes.empty()) code = codes.front();

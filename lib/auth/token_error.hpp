@@ -16,8 +16,10 @@
 
 namespace mdesync::auth {
 
-// Kind: throttled for 429, transient for 5xx, auth for everything else.
-// `never_show` lists values (the client secret, the assertion) that are cut out
+// Kind: throttled for 429, transient for 5xx (and, for a managed identity, for
+// the 404 and 410 IMDS answers while it is not ready yet), auth for everything
+// else. `never_show` lists values (the client secret, the assertion, the
+// federated token, IDENTITY_HEADER) that are cut out
 // of the server's text should it ever echo them.
 Error token_error(const config::TenantOptions& tenant, int status, std::string_view body,
                   const std::optional<std::string>& retry_after, std::initializer_list<std::string_view> never_show);

@@ -1,10 +1,16 @@
 #pragma once
-// OAuth2 client-credentials tokens for one tenant, cached and renewed before
-// they expire. The API layer asks token() before each request and calls
-// invalidate() after a 401, then retries once.
+// Access tokens for one tenant, cached and renewed before they expire. The API
+// layer asks token() before each request and calls invalidate() after a 401,
+// then retries once. Four ways to get one (config::SecretKind):
+//  - OAuth2 client credentials at token_url, with a client secret, a client
+//    assertion signed with the app's certificate, or (workload identity) the
+//    federated token Kubernetes projects into AZURE_FEDERATED_TOKEN_FILE as the
+//    assertion, read again for every request (the kubelet rotates it);
+//  - a managed identity's endpoint (IMDS, or App Service's), see managed_identity.hpp.
 //
-// Invariants: the client secret and the client assertion go to token_url and
-// nowhere else; the access token goes to callers only. None of the three ever
+// Invariants: the client secret, the client assertion and the federated token
+// go to token_url and nowhere else; IDENTITY_HEADER goes to the identity
+// endpoint only; the access token goes to callers only. None of them ever
 // appears in an error message or a log line.
 #include <chrono>
 #include <memory>
@@ -23,16 +29,19 @@ class AssertionSigner;
 class TokenSource {
  public:
   // Renew when the token expires within this margin (5 min), or within 10% of
-  // its lifetime for tokens shorter than short_lifetime (50 min).
+  // its lifetime for tokens shorter than short_lifetime (50 min). Managed
+  // identity tokens live up to a day, so the same margin serves them.
   static constexpr std::chrono::seconds refresh_margin_default{5 * 60};
   static constexpr std::chrono::seconds short_lifetime{50 * 60};
   static std::chrono::seconds refresh_margin(std::chrono::seconds lifetime);
 
   // `client_secret` is the resolved secret (config::read_client_secret) for the
-  // file and env kinds; it is ignored for the certificate kind, whose files are
-  // read and checked here, now (so a bad key fails at startup), and again on
-  // every renewal (so a rotated certificate is picked up without a restart).
-  // token_url, client_id and scope must be filled (the config loader derives them).
+  // file and env kinds and ignored for the others. The certificate kind's files,
+  // the federated token file and IDENTITY_HEADER are read and checked here, now
+  // (so a bad setup fails at startup), and again on every renewal (so a rotated
+  // certificate or token is picked up without a restart). token_url, client_id
+  // and scope must be filled (the config loader derives them), except that a
+  // managed identity needs only scope and its endpoint.
   // Throws mdesync::Error(ErrorKind::config).
   TokenSource(const config::TenantOptions& tenant, http::Transport& transport, const Clock& clock,
               std::string client_secret = {});
@@ -56,7 +65,8 @@ class TokenSource {
     SteadyTime expires_at;  // from here on it is never handed out
   };
   void fetch();
-  std::string client_assertion();
+  http::Request token_request(std::string& assertion, std::string& identity_header) const;
+  std::string client_assertion() const;
   std::unique_ptr<AssertionSigner> load_signer() const;
 
   config::TenantOptions tenant_;

@@ -28,7 +28,15 @@ struct DatabaseOptions {
 
 enum class Cloud { commercial, gcc, gcc_high, dod };
 
-enum class SecretKind { file, env, certificate };
+// How a tenant gets its tokens (tenant key `auth`, or the secret keys given):
+// a client secret from a file or the environment, a certificate, or no secret
+// at all: Azure's managed identity, or a Kubernetes workload identity.
+enum class SecretKind { file, env, certificate, managed_identity, workload_identity };
+
+// Where a managed identity's tokens come from: the Instance Metadata Service of
+// a VM (or VM scale set, AKS node), or the endpoint App Service and Container
+// Apps announce in IDENTITY_ENDPOINT / IDENTITY_HEADER.
+enum class IdentityProtocol { imds, app_service };
 
 struct SecretSource {
   SecretKind kind = SecretKind::file;
@@ -36,6 +44,10 @@ struct SecretSource {
   std::string env;               // client_secret_env
   std::string certificate_file;  // certificate_file (PEM)
   std::string private_key_file;  // private_key_file (PEM)
+  // managed_identity only.
+  std::string managed_identity_client_id;  // a user-assigned identity; empty: the system-assigned one
+  std::string identity_endpoint;           // managed_identity_endpoint, IDENTITY_ENDPOINT, or IMDS's
+  IdentityProtocol identity_protocol = IdentityProtocol::imds;
   bool operator==(const SecretSource&) const = default;
 };
 
@@ -82,9 +94,33 @@ struct LimitsOptions {
   bool operator==(const LimitsOptions&) const = default;
 };
 
+// The proxy https:// requests go through: http.proxy, or when that key is
+// absent the conventional environment variables (https_proxy, HTTPS_PROXY).
+struct ProxyOptions {
+  std::string host;  // empty: no proxy, every connection is direct
+  std::uint16_t port = 0;
+  std::string user;  // Basic credentials; empty: none
+  // The password: from a file or a variable named in the config, or, when the
+  // proxy comes from the environment, the one its URL carries there (percent-
+  // decoded; never written to any output).
+  std::string password_file;
+  std::string password_env;
+  std::string password_from_url;
+  std::string source;    // "http.proxy", "https_proxy", "HTTPS_PROXY"; empty: none set anywhere
+  std::string ignored;   // "http.proxy: none" given while this variable is set: named by mdesync check
+  std::string no_proxy;  // http.no_proxy, or no_proxy / NO_PROXY (see http/proxy.hpp for the rules)
+  std::string no_proxy_source;
+  bool operator==(const ProxyOptions&) const = default;
+
+  bool enabled() const { return !host.empty(); }
+  // "http://[user@]host:port", never a password.
+  std::string display() const;
+};
+
 struct HttpOptions {
   std::string ca_file;  // extra trust anchors, added to the system store
   milliseconds timeout = std::chrono::seconds(300);
+  ProxyOptions proxy;
   bool operator==(const HttpOptions&) const = default;
 };
 
@@ -149,6 +185,33 @@ std::string read_secret_file(const std::filesystem::path& path, const std::strin
 // naming the tenant when the file is missing, unreadable, empty, or readable
 // by group or others, or when the variable is unset or empty.
 std::string read_client_secret(const TenantOptions& tenant);
+
+// The proxy's password, read now (a rotated file is picked up): from
+// http.proxy_password_file (same checks as read_secret_file), from
+// http.proxy_password_env, or from the environment's proxy URL. Empty when the
+// proxy has no user. Throws ConfigError naming the key.
+std::string read_proxy_password(const ProxyOptions& proxy);
+
+// managed_identity with the app_service protocol: the value of IDENTITY_HEADER,
+// which proves to the local identity endpoint that the caller runs in the app.
+// Throws ConfigError naming the tenant when it is unset or empty.
+std::string read_identity_header(const TenantOptions& tenant);
+
+// workload_identity: the federated token in the file AZURE_FEDERATED_TOKEN_FILE
+// names, read now (Kubernetes rotates it; every token request reads it again),
+// without trailing whitespace. The file is the service account token
+// Kubernetes projects, readable by others by default (mode 0644): a short-lived
+// assertion, not a standing secret, so the mode is not checked; it must be a
+// regular file, not empty, at most 1 MiB. Throws ConfigError naming the tenant.
+std::string read_federated_token(const TenantOptions& tenant);
+
+// Environment variables that managed and workload identity read.
+inline constexpr const char* identity_endpoint_env = "IDENTITY_ENDPOINT";
+inline constexpr const char* identity_header_env = "IDENTITY_HEADER";
+inline constexpr const char* federated_token_file_env = "AZURE_FEDERATED_TOKEN_FILE";
+
+// Azure's Instance Metadata Service token endpoint (link-local, plain http).
+inline constexpr const char* imds_token_url = "http://169.254.169.254/metadata/identity/oauth2/token";
 
 // Hosts derived from cloud and region (documented Microsoft endpoints).
 std::string default_api_url(Cloud cloud, const std::string& region);

@@ -29,7 +29,10 @@ std::span<const Key<Config>> root_keys() {
        }},
       section("sync", &Config::sync, sync_keys),
       section("limits", &Config::limits, limits_keys),
-      section("http", &Config::http, http_keys),
+      {"http", Shape::map, "a map", false,
+       [](const YAML::Node& v, const Where& at, Config& out, Problems& problems) {
+         read_http(v, at, out.http, problems);
+       }},
       section("metrics", &Config::metrics, metrics_keys),
       section("log", &Config::log, log_keys),
   };
@@ -57,6 +60,7 @@ Config load_string(const std::string& yaml, const std::string& source) {
     problems.add(top, "expected a map of sections (database, tenants, ...), got " + detail::describe(root));
   else
     detail::read_section(root, top, detail::root_keys(), config, problems);
+  detail::resolve_proxy_environment(top, config.http.proxy, problems);
   problems.throw_if_any();
   return config;
 }

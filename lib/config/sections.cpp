@@ -29,18 +29,6 @@ std::optional<std::string> check_not_empty(const std::string& text) {
   return std::nullopt;
 }
 
-// The extra trust anchors are read when the HTTP client starts; a file that
-// is not there should stop the daemon now, with the key's line, not then.
-std::optional<std::string> check_readable_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return "cannot read " + path + ": " + std::strerror(errno);
-  struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  ::close(fd);
-  if (!regular) return "cannot read " + path + ": not a regular file";
-  return std::nullopt;
-}
-
 std::optional<std::string> check_listen(const std::string& text) {
   if (parse_host_port(text)) return std::nullopt;
   return "expected host:port or [v6-address]:port, got " + (text.empty() ? std::string("\"\"") : text);
@@ -54,6 +42,18 @@ constexpr Choice<LogLevel> level_choices[] = {
 constexpr Choice<LogFormat> format_choices[] = {{"text", LogFormat::text}, {"json", LogFormat::json}};
 
 }  // namespace
+
+// The extra trust anchors are read when the HTTP client starts; a file that
+// is not there should stop the daemon now, with the key's line, not then.
+std::optional<std::string> check_readable_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return "cannot read " + path + ": " + std::strerror(errno);
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  if (!regular) return "cannot read " + path + ": not a regular file";
+  return std::nullopt;
+}
 
 std::span<const Key<DatabaseOptions>> database_keys() {
   using S = DatabaseOptions;
@@ -89,15 +89,6 @@ std::span<const Key<LimitsOptions>> limits_keys() {
       int_key<S>("json_per_hour", &S::json_per_hour, 1),
       int_key<S>("export_per_minute", &S::export_per_minute, 1),
       int_key<S>("export_per_hour", &S::export_per_hour, 1),
-  };
-  return keys;
-}
-
-std::span<const Key<HttpOptions>> http_keys() {
-  using S = HttpOptions;
-  static const Key<S> keys[] = {
-      path_key<S>("ca_file", &S::ca_file, check_readable_file),
-      duration_key<S>("timeout", &S::timeout, false),
   };
   return keys;
 }

@@ -15,6 +15,17 @@ std::span<const Key<HttpOptions>> http_keys();
 std::span<const Key<MetricsOptions>> metrics_keys();
 std::span<const Key<LogOptions>> log_keys();
 
+// The http section through its key table, then the rules that span its proxy
+// keys (a password needs a user, a user needs a password).
+void read_http(const YAML::Node& node, const Where& at, HttpOptions& out, Problems& problems);
+// After the whole file: the proxy from the environment when http.proxy is
+// absent, and NO_PROXY when http.no_proxy is.
+void resolve_proxy_environment(const Where& at, ProxyOptions& proxy, Problems& problems);
+
+// Shared checks: a readable regular file; an environment variable name.
+std::optional<std::string> check_readable_file(const std::string& path);
+std::optional<std::string> check_env_name(const std::string& text);
+
 // The tenants sequence: each entry through the tenant key table, then the
 // rules that span keys (one secret source, region only in the commercial
 // cloud, unique names) and the endpoints derived from cloud and region.

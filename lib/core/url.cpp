@@ -9,6 +9,8 @@
 namespace mdesync {
 namespace {
 
+constexpr const char* instance_metadata_address = "169.254.169.254";
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out)
@@ -166,6 +168,8 @@ std::string Url::authority() const {
 std::string Url::origin() const { return scheme + "://" + authority(); }
 
 bool Url::is_ip_literal() const { return is_ipv4(host) || is_ipv6(host); }
+
+bool Url::is_instance_metadata() const { return host == instance_metadata_address; }
 
 bool Url::is_loopback() const {
   if (host == "localhost" || host == "localhost.") return true;

@@ -61,6 +61,10 @@ struct Url {
   bool is_default_port() const;
   // The loopback policy above: the only hosts plain http:// may reach.
   bool is_loopback() const;
+  // 169.254.169.254, Azure's Instance Metadata Service (link-local): plain
+  // http:// reaches it only from an HTTP client built to ask it for managed
+  // identity tokens (http::ClientOptions::allow_instance_metadata).
+  bool is_instance_metadata() const;
   // True when host is an IPv4 or IPv6 literal (no SNI is sent for those).
   bool is_ip_literal() const;
 };

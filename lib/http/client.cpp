@@ -31,6 +31,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/url.hpp"
+#include "http/proxy.hpp"
 
 namespace mdesync::http {
 namespace {
@@ -140,6 +141,75 @@ ssl::context make_tls_context(const ClientOptions& options) {
   return ctx;
 }
 
+// A proxy's header value, safe to show: printable ASCII, bounded, and without
+// what we sent it (a careless proxy may echo Proxy-Authorization back).
+std::string shown_header(std::string_view value, std::initializer_list<std::string_view> sent) {
+  constexpr std::size_t max_shown = 200;
+  std::string out;
+  for (const char c : value)
+    if (c >= 0x20 && c < 0x7f) out += c;
+  out = log::redact(std::move(out), sent);
+  if (out.size() > max_shown) out = out.substr(0, max_shown) + "...";
+  return out;
+}
+
+// The authentication schemes a 407's Proxy-Authenticate offers ("Basic, NTLM").
+std::string offered_schemes(const bhttp::response_header<>& head) {
+  std::string out;
+  for (const auto& field : head) {
+    if (field.name() != bhttp::field::proxy_authenticate) continue;
+    const auto value = field.value();
+    const auto end = value.find(' ');
+    if (!out.empty()) out += ", ";
+    out += std::string(value.substr(0, end));
+  }
+  return out;
+}
+
+bool offers_basic(const bhttp::response_header<>& head) {
+  for (const auto& field : head)
+    if (field.name() == bhttp::field::proxy_authenticate) {
+      const std::string value = lower(field.value());
+      if (value.substr(0, value.find(' ')) == "basic") return true;
+    }
+  return false;
+}
+
+// A proxy that did not open the tunnel. 407 and other refusals need a person
+// (config, fatal); a proxy that could not reach the host (502, 503, 504) may
+// manage next time (transient).
+Error proxy_refusal(const Proxy& proxy, const std::string& target, const bhttp::response_header<>& head,
+                    std::initializer_list<std::string_view> sent) {
+  const int status = static_cast<int>(head.result_int());
+  const std::string answer = "HTTP " + std::to_string(status) +
+                             (head.reason().empty() ? "" : " " + shown_header(head.reason(), sent));
+  const std::string who = "proxy " + proxy.authority();
+  if (status == 407) {
+    std::string challenge = "Proxy-Authenticate: " + shown_header(offered_schemes(head), sent);
+    if (challenge == "Proxy-Authenticate: ") challenge = "no Proxy-Authenticate";
+    if (!offers_basic(head) && challenge != "no Proxy-Authenticate")
+      return Error(ErrorKind::config, who + " asks for credentials to open a tunnel to " + target + " (" + answer +
+                                          ", " + challenge +
+                                          "); mdesync authenticates with Basic only: ask for a Basic account, or "
+                                          "for a rule that lets this host through without authentication");
+    if (proxy.user.empty())
+      return Error(ErrorKind::config, who + " asks for credentials to open a tunnel to " + target + " (" + answer +
+                                          ", " + challenge + "); give its user in http.proxy (http://USER@" +
+                                          proxy.authority() +
+                                          ") and the password in http.proxy_password_file or "
+                                          "http.proxy_password_env");
+    return Error(ErrorKind::config, who + " refused the credentials of user " + shown_header(proxy.user, sent) +
+                                        " for a tunnel to " + target + " (" + answer + ", " + challenge +
+                                        "); check the proxy password (http.proxy_password_file, "
+                                        "http.proxy_password_env, or the one in HTTPS_PROXY)");
+  }
+  if (status == 502 || status == 503 || status == 504)
+    return Error(ErrorKind::transient, who + " could not open a tunnel to " + target + " (" + answer + ")");
+  return Error(ErrorKind::fatal, who + " refused a tunnel to " + target + " (" + answer +
+                                     "); ask its administrators to allow " + target +
+                                     ", or list the host in http.no_proxy if it is reachable directly");
+}
+
 // One kept-alive connection to one origin.
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
@@ -211,6 +281,7 @@ struct Client::Impl {
 
   Response perform(const Request& request, const BodySink* on_body, const HeadSink* on_head);
   std::unique_ptr<Connection> connect(const Url& url);
+  void open_tunnel(Connection& c, const Url& url, const Proxy& proxy);
   Outcome exchange(Connection& c, const Url& url, bhttp::request<bhttp::string_body>& req, const BodySink* on_body,
                    const HeadSink* on_head);
   bhttp::request<bhttp::string_body> build(const Url& url, const Request& request) const;
@@ -225,17 +296,27 @@ void Client::Impl::fail(const error_code& ec, std::string_view doing, const std:
 }
 
 std::unique_ptr<Connection> Client::Impl::connect(const Url& url) {
+  // Through the proxy, only the proxy's name is resolved here: the host's is the
+  // proxy's business (a network that needs a proxy often has no public DNS).
+  const Proxy* proxy = options.proxy && options.proxy->carries(url) ? &*options.proxy : nullptr;
+  const std::string& peer_host = proxy ? proxy->host : url.host;
+  const std::string& peer_port = proxy ? proxy->port : url.port;
+  const std::string peer = proxy ? "proxy " + proxy->authority() : url.authority();
   // getaddrinfo cannot be cancelled, so resolving is bounded by the system
   // resolver's own timeout and attempts (resolv.conf), not by options.timeout.
   tcp::resolver resolver(ioc);
   error_code ec;
-  auto results = resolver.resolve(url.host, url.port, ec);
-  if (ec) throw Error(ErrorKind::transient, "cannot resolve host " + url.host + ": " + ec.message());
+  auto results = resolver.resolve(peer_host, peer_port, ec);
+  if (ec)
+    throw Error(ErrorKind::transient,
+                "cannot resolve " + std::string(proxy ? "proxy host " : "host ") + peer_host + ": " + ec.message());
+  const bool metadata = url.scheme == "http" && options.allow_instance_metadata && url.is_instance_metadata();
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : results) {
     // Plain http is allowed for loopback only; a "localhost" that resolves
-    // elsewhere does not get to carry a token in clear text.
-    if (url.scheme == "http" && !entry.endpoint().address().is_loopback()) continue;
+    // elsewhere does not get to carry a token in clear text. (A literal address
+    // resolves to itself, so the metadata address stays what it is.)
+    if (url.scheme == "http" && !entry.endpoint().address().is_loopback() && !metadata) continue;
     endpoints.push_back(entry.endpoint());
   }
   if (endpoints.empty())
@@ -276,7 +357,8 @@ std::unique_ptr<Connection> Client::Impl::connect(const Url& url) {
   } connected{*this};
   tcp.expires_after(options.timeout);
   ec = wait([&](auto handler) { tcp.async_connect(endpoints, std::move(handler)); });
-  if (ec) fail(ec, "connecting to", url.authority());
+  if (ec) fail(ec, "connecting to", peer);
+  if (proxy) open_tunnel(*c, url, *proxy);
 
   if (c->tls) {
     tcp.expires_after(options.timeout);
@@ -294,8 +376,48 @@ std::unique_ptr<Connection> Client::Impl::connect(const Url& url) {
     if (ec) fail(ec, "TLS handshake with", url.authority());
   }
   ++opened;
-  log::debug("http_connect", {{"host", url.authority()}, {"tls", c->tls ? "yes" : "no"}});
+  log::debug("http_connect", {{"host", url.authority()},
+                              {"tls", c->tls ? "yes" : "no"},
+                              {"proxy", proxy ? proxy->authority() : "none"}});
   return c;
+}
+
+void Client::Impl::open_tunnel(Connection& c, const Url& url, const Proxy& proxy) {
+  // "host:port" always, the port included (RFC 9110 9.3.6). This line, Host,
+  // User-Agent and Proxy-Authorization are all the proxy ever sees of a request.
+  const std::string target =
+      (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" + url.port;
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::connect, target, 11};
+  req.set(bhttp::field::host, target);
+  req.set(bhttp::field::user_agent, options.user_agent);
+  std::string password, credentials;
+  if (!proxy.user.empty()) {
+    if (proxy.password) password = proxy.password();
+    credentials = basic_credentials(proxy.user, password);
+    req.set(bhttp::field::proxy_authorization, credentials);
+  }
+  auto& tcp = c.lowest();
+  tcp.expires_after(options.timeout);
+  error_code ec = wait([&](auto handler) { bhttp::async_write(tcp, req, std::move(handler)); });
+  if (ec) fail(ec, "sending CONNECT " + target + " to", "proxy " + proxy.authority());
+
+  // Only the head is read: a 2xx answer has no body, the tunnel starts right
+  // after it, and a refusal closes this connection anyway.
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);
+  beast::flat_buffer buffer;
+  tcp.expires_after(options.timeout);
+  ec = wait([&](auto handler) { bhttp::async_read_header(tcp, buffer, parser, std::move(handler)); });
+  if (ec) fail(ec, "waiting for proxy " + proxy.authority() + " to open a tunnel to", target);
+  const auto& head = parser.get();
+  if (head.result_int() < 200 || head.result_int() >= 300)
+    throw proxy_refusal(proxy, target, head, {password, credentials});
+  // Bytes after the head would be read as the host's TLS answer: the tunnel is
+  // not what the proxy said it is.
+  if (buffer.size() != 0)
+    throw Error(ErrorKind::fatal, "proxy " + proxy.authority() + " sent data of its own after opening a tunnel to " +
+                                      target + "; refusing to use it");
+  log::debug("http_tunnel", {{"proxy", proxy.authority()}, {"host", target}});
 }
 
 bhttp::request<bhttp::string_body> Client::Impl::build(const Url& url, const Request& request) const {
@@ -431,7 +553,7 @@ Outcome Client::Impl::exchange(Connection& c, const Url& url, bhttp::request<bht
 
 Response Client::Impl::perform(const Request& request, const BodySink* on_body, const HeadSink* on_head) {
   const Url url = Url::parse(request.url);
-  if (url.scheme == "http" && !url.is_loopback())
+  if (url.scheme == "http" && !url.is_loopback() && !(options.allow_instance_metadata && url.is_instance_metadata()))
     throw Error(ErrorKind::config, "refusing plain http:// to non-loopback host " + url.host + " (" +
                                        log::redact_url(request.url) + "); use https://");
   auto req = build(url, request);  // before connecting: a bad request never costs a connection

@@ -6,7 +6,14 @@
 //  - TLS peers are always verified (system trust store plus ClientOptions::ca_file,
 //    host name or IP checked against the certificate). There is no switch to turn
 //    verification off.
-//  - Plain http:// reaches loopback hosts only (127.0.0.0/8, ::1, localhost).
+//  - Plain http:// reaches loopback hosts only (127.0.0.0/8, ::1, localhost), and
+//    the instance metadata address only for a client built to ask it for
+//    managed identity tokens (ClientOptions::allow_instance_metadata).
+//  - With ClientOptions::proxy, https:// goes through an HTTP CONNECT tunnel
+//    (see http/proxy.hpp): the proxy sees the CONNECT line and its own
+//    credentials, nothing else; TLS is verified against the URL's host. Plain
+//    http:// never goes through a proxy. Opening the tunnel has the same deadline
+//    per step as everything else.
 //  - Error messages carry URLs without their query string and never a header value
 //    the caller sent (Authorization in particular).
 //  - A request is retried at most once, and only when a reused keep-alive
@@ -16,9 +23,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "http/proxy.hpp"
 #include "http/transport.hpp"
 
 namespace mdesync::http {
@@ -31,6 +40,14 @@ struct ClientOptions {
   bool accept_gzip = true;                      // send Accept-Encoding: gzip unless the request has its own
   std::size_t max_body = default_max_body;      // send(): larger bodies (after inflating) are an error
   std::string user_agent = "mdesync/0.1";
+  // The proxy https:// requests go through (unless its NO_PROXY rules say
+  // otherwise); none: every connection is direct.
+  std::optional<Proxy> proxy;
+  // Plain http:// to 169.254.169.254, the Azure Instance Metadata Service, which
+  // serves managed identity tokens over http only. The address is link-local:
+  // it never leaves the VM's host, and no proxy is used for it. Set only for the
+  // client that asks it for tokens.
+  bool allow_instance_metadata = false;
 };
 
 // Not thread-safe: use one Client per thread. Each Client owns its own

@@ -159,6 +159,39 @@ HttpResponse Service::handle_admin(const HttpRequest& req, std::string_view path
     }
     return json(200, fault_settings_json(faults_.settings()));
   }
+  if (op == "federated-token") {
+    // The cluster's side of workload identity: a service account token as the
+    // kubelet would project it, signed by the issuer the federated credential trusts.
+    if (!is_post) return wrong_method("POST");
+    if (!federated_issuer_) return api_error(409, "Conflict", "Start the simulator with --workload-identity.");
+    std::int64_t lifetime = 3600, not_before = 0;
+    const auto signed_integer = [](const std::string* v, std::int64_t& out) {
+      if (!v) return true;
+      const auto r = std::from_chars(v->data(), v->data() + v->size(), out);
+      return !v->empty() && r.ec == std::errc() && r.ptr == v->data() + v->size();
+    };
+    if (!signed_integer(query.find("lifetime"), lifetime) || !signed_integer(query.find("not_before"), not_before))
+      return api_error(400, "BadRequest", "lifetime and not_before must be integers (seconds from now).");
+    FederatedClaims claims;
+    claims.issuer = query.find("issuer") ? *query.find("issuer") : config_.federation.issuer;
+    claims.subject = query.find("subject") ? *query.find("subject") : config_.federation.subject;
+    if (const std::string* audience = query.find("audience")) claims.audience = *audience;
+    const auto now = clock_.now_utc();
+    claims.not_before = now + std::chrono::seconds(not_before);
+    claims.expires = now + std::chrono::seconds(lifetime);
+    HttpResponse r;
+    r.body = federated_issuer_->mint(claims);
+    r.set("Content-Type", "application/jwt");
+    return r;
+  }
+  if (op == "identity") {
+    if (!is_post) return wrong_method("POST");
+    if (const std::string* deny = query.find("deny")) {
+      if (*deny != "true" && *deny != "false") return api_error(400, "BadRequest", "deny must be true or false.");
+      identity_denied_ = *deny == "true";
+    }
+    return json(200, std::string("{\"deny\":") + (identity_denied_.load() ? "true" : "false") + "}");
+  }
   if (op == "expire-tokens") {
     if (!is_post) return wrong_method("POST");
     tokens_.expire_all();

@@ -83,6 +83,11 @@ HttpResponse Service::handle_token(const HttpRequest& req, std::string_view tena
       return aad_error(400, "invalid_request", 900144,
                        "The request body must contain the following parameter: 'client_assertion_type' with the "
                        "value '" + std::string(jwt_bearer) + "'.");
+    // A federated assertion names its OIDC issuer; a certificate one, the client.
+    if (const auto issuer = unverified_issuer(*assertion); federated_issuer_ && issuer && *issuer != *client_id) {
+      if (auto refusal = check_federated(*assertion)) return std::move(*refusal);
+      return issue_token(*tenant);
+    }
     if (!config_.client_certificate)
       return aad_error(401, "invalid_client", 700027,
                        "Client assertion failed signature validation. [Reason - The key was not found.]");
@@ -96,8 +101,12 @@ HttpResponse Service::handle_token(const HttpRequest& req, std::string_view tena
       return aad_error(401, "invalid_client", 700027, "Client assertion failed validation. [Reason - " + why + "]");
   }
 
-  const std::string token = tokens_.issue(tenant->id, config_.token_lifetime, clock_.now_steady());
-  stats_.token_issued(tenant->id);
+  return issue_token(*tenant);
+}
+
+HttpResponse Service::issue_token(Tenant& tenant) {
+  const std::string token = tokens_.issue(tenant.id, config_.token_lifetime, clock_.now_steady());
+  stats_.token_issued(tenant.id);
   std::string body;
   json::Writer w(body);
   const auto lifetime = static_cast<std::int64_t>(config_.token_lifetime.count());

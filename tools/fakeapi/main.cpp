@@ -60,6 +60,12 @@ int run(const std::vector<std::string>& args) {
     o.service.client_secrets.push_back(secret);
   }
   if (!o.client_cert_file.empty()) o.service.client_certificate = Certificate::from_pem(read_file(o.client_cert_file));
+  if (!o.identity_header_file.empty()) {
+    std::string header = read_file(o.identity_header_file);
+    while (!header.empty() && (header.back() == '\n' || header.back() == '\r')) header.pop_back();
+    if (header.empty()) throw std::runtime_error(o.identity_header_file + " is empty");
+    o.service.identity.identity_header = header;
+  }
 
   ServerOptions so;
   so.listen_host = o.listen_host;

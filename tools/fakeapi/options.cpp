@@ -46,6 +46,18 @@ Identity (POST /<tenant>/oauth2/v2.0/token)
   --token-lifetime SECONDS   access token lifetime (default 3599)
   --no-permission            data endpoints answer 403 (Software.Read.All not consented)
 
+Managed identity (tokens for the first tenant; GET /metadata/identity/oauth2/token, header Metadata: true)
+  --managed-identity         this "machine" has a system-assigned identity
+  --user-assigned-identity CLIENT_ID  and a user-assigned one (repeatable), asked for with client_id=
+  --identity-header-file FILE  also serve App Service's GET /msi/token?api-version=2019-08-01, which wants
+                             X-IDENTITY-HEADER: <file content> (what IDENTITY_HEADER holds in the app)
+
+Workload identity (a federated credential on the app registration --client-id names)
+  --workload-identity        accept client assertions that are service account tokens of this issuer,
+                             minted by POST /_admin/federated-token (RS256, aud api://AzureADTokenExchange)
+  --federated-issuer URL     the trusted issuer (default https://oidc.fakeapi.test/cluster)
+  --federated-subject SUB    the trusted subject (default system:serviceaccount:mdesync:mdesync)
+
 Data
   --devices N                devices per tenant (default 100; ~20 CPE and ~8 non-CPE records each)
   --seed S                   generator seed (default 1); same seed and tenant id give the same data
@@ -104,6 +116,9 @@ Admin endpoints (loopback only, no authentication)
                                 the K-th export request from now (default 1) and the N-1 after it
                                 (default N=1) each build a new snapshot
   POST /_admin/expire-exports   GET|POST /_admin/export-layout[?layout=flat|rbac]
+  POST /_admin/federated-token[?lifetime=S][&not_before=S][&subject=][&issuer=][&audience=]
+                                a service account token (body: the JWT), times in seconds from now
+  POST /_admin/identity?deny=true|false  managed identity requests answer 403 access_denied
   GET  /_admin/tenants
 )";
 }
@@ -156,6 +171,14 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
     return std::string();
   };
   with_value["client-cert"] = [&](const std::string& v) { o.client_cert_file = v; return std::string(); };
+  with_value["user-assigned-identity"] = [&](const std::string& v) {
+    if (v.empty()) return std::string("--user-assigned-identity must not be empty");
+    s.identity.user_assigned.push_back(v);
+    return std::string();
+  };
+  with_value["identity-header-file"] = [&](const std::string& v) { o.identity_header_file = v; return std::string(); };
+  with_value["federated-issuer"] = [&](const std::string& v) { s.federation.issuer = v; return std::string(); };
+  with_value["federated-subject"] = [&](const std::string& v) { s.federation.subject = v; return std::string(); };
   with_value["expected-scope"] = [&](const std::string& v) { s.expected_scope = v; return std::string(); };
   with_value["token-lifetime"] = [&](const std::string& v) -> std::string {
     std::int64_t secs;
@@ -192,6 +215,8 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
                                                        "--export-revoke-after-downloads");
   flags["tls"] = [&] { o.tls = true; };
   flags["no-permission"] = [&] { s.no_permission = true; };
+  flags["managed-identity"] = [&] { s.identity.system_assigned = true; };
+  flags["workload-identity"] = [&] { s.federation.enabled = true; };
   flags["gzip"] = [&] { s.gzip = true; };
   flags["export-crlf"] = [&] { s.exports.crlf = true; };
   flags["log-requests"] = [&] { s.log_requests = true; };
@@ -251,6 +276,10 @@ OptionsOrError parse_options(const std::vector<std::string>& args) {
   }
   if (!o.tls && (!o.cert_file.empty() || !o.ca_out.empty())) {
     out.error = "--cert, --key and --ca-out need --tls";
+    return out;
+  }
+  if (!o.identity_header_file.empty() && !s.identity.enabled()) {
+    out.error = "--identity-header-file needs --managed-identity or --user-assigned-identity";
     return out;
   }
   if (o.threads == 0) o.threads = 1;

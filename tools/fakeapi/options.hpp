@@ -18,6 +18,7 @@ struct Options {
   unsigned threads = 4;
   std::vector<std::string> client_secret_files;
   std::string client_cert_file;
+  std::string identity_header_file;  // read by main into service.identity.identity_header
   ServiceConfig service;
   bool help = false;
 };

@@ -46,6 +46,9 @@ HttpRequest to_request(const http::request<http::string_body>& req, bool loopbac
   r.authorization = std::string(req[http::field::authorization]);
   r.accept_encoding = std::string(req[http::field::accept_encoding]);
   r.range = std::string(req[http::field::range]);
+  r.metadata = std::string(req["Metadata"]);
+  r.identity_header = std::string(req["X-IDENTITY-HEADER"]);
+  r.forwarded = req.find("X-Forwarded-For") != req.end();
   r.body = req.body();
   r.from_loopback = loopback;
   return r;

@@ -58,6 +58,7 @@ const std::string* HttpResponse::header(std::string_view name) const {
 Service::Service(ServiceConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock), faults_(config_.faults), stats_(clock.now_utc()) {
   if (config_.blob_secret.empty()) config_.blob_secret = random_token();
+  if (config_.federation.enabled) federated_issuer_ = std::make_unique<FederatedIssuer>();
   export_layout_.store(config_.exports.layout);
   const SystemTime start = clock_.now_utc();
   const auto& q = config_.quotas;
@@ -183,6 +184,14 @@ HttpResponse Service::route(const HttpRequest& req, Context& ctx) {
       ctx.path_key = std::string(spec.export_path);
       return handle_data(req, *query, ds, true, ctx);
     }
+  }
+  if (path == "/metadata/identity/oauth2/token" && config_.identity.enabled()) {
+    ctx.path_key = std::string(path);
+    return handle_identity(req, *query, true, ctx);
+  }
+  if (iequals(path, "/msi/token") && !config_.identity.identity_header.empty()) {
+    ctx.path_key = "/msi/token";
+    return handle_identity(req, *query, false, ctx);
   }
   if (path.size() > token_suffix.size() + 1 && path.front() == '/' && path.ends_with(token_suffix)) {
     const std::string_view tenant = path.substr(1, path.size() - token_suffix.size() - 1);

@@ -19,6 +19,7 @@
 #include "certificate.hpp"
 #include "core/clock.hpp"
 #include "faults.hpp"
+#include "federated_token.hpp"
 #include "injection.hpp"
 #include "inventory.hpp"
 #include "model/dataset.hpp"
@@ -57,6 +58,24 @@ struct ExportSettings {
   int gzip_level = 1;
 };
 
+// Azure managed identity: the identities "this machine" has, and how it is asked.
+struct IdentitySettings {
+  bool system_assigned = false;             // --managed-identity
+  std::vector<std::string> user_assigned;   // --user-assigned-identity CLIENT_ID (repeatable)
+  // App Service / Container Apps (GET /msi/token): the X-IDENTITY-HEADER value
+  // the app must send (--identity-header-file); empty: that endpoint is off.
+  std::string identity_header;
+  bool enabled() const { return system_assigned || !user_assigned.empty(); }
+};
+
+// Workload identity: one federated credential on the app registration
+// (--workload-identity), trusting this issuer and subject.
+struct FederationSettings {
+  bool enabled = false;
+  std::string issuer = "https://oidc.fakeapi.test/cluster";
+  std::string subject = "system:serviceaccount:mdesync:mdesync";
+};
+
 struct ServiceConfig {
   std::vector<std::string> tenants;
   std::string client_id;
@@ -76,6 +95,8 @@ struct ServiceConfig {
   bool tls = false;         // the scheme clients use: URLs we build and the assertion audience
   std::string blob_secret;  // HMAC key for SAS signatures; random when empty
   std::string next_link_base;  // test hook: nextLinks point at this scheme://host instead
+  IdentitySettings identity;   // tokens for the first tenant
+  FederationSettings federation;
 };
 
 struct HttpRequest {
@@ -85,6 +106,9 @@ struct HttpRequest {
   std::string authorization;
   std::string accept_encoding;
   std::string range;
+  std::string metadata;         // the Metadata header (IMDS requires "true")
+  std::string identity_header;  // X-IDENTITY-HEADER (App Service's identity endpoint)
+  bool forwarded = false;       // X-Forwarded-For present: IMDS refuses proxied requests
   std::string body;
   bool from_loopback = true;
 };
@@ -176,6 +200,11 @@ class Service {
 
   HttpResponse route(const HttpRequest& req, Context& ctx);
   HttpResponse handle_token(const HttpRequest& req, std::string_view tenant_id, Context& ctx);
+  // GET /metadata/identity/oauth2/token (IMDS) and GET /msi/token (App Service).
+  HttpResponse handle_identity(const HttpRequest& req, const Params& query, bool imds, Context& ctx);
+  // A federated client_assertion: nullopt when accepted, else the AADSTS refusal.
+  std::optional<HttpResponse> check_federated(std::string_view assertion);
+  HttpResponse issue_token(Tenant& tenant);
   HttpResponse handle_data(const HttpRequest& req, const Params& query, model::Dataset dataset, bool export_call,
                            Context& ctx);
   HttpResponse handle_page(const HttpRequest& req, const Params& query, Tenant& tenant, model::Dataset dataset);
@@ -213,6 +242,8 @@ class Service {
   FaultInjector faults_;
   Stats stats_;
   Injections injections_;  // test hook: crafted records and pages (/_admin/inject)
+  std::unique_ptr<FederatedIssuer> federated_issuer_;  // with config_.federation.enabled
+  std::atomic<bool> identity_denied_{false};           // POST /_admin/identity?deny=true
 
   mutable std::mutex blob_mutex_;
   std::map<std::string, Blob, std::less<>> blobs_;

@@ -11,6 +11,8 @@
 namespace mdesync::http {
 namespace {
 
+using testing::contains;
+using testing::error_of;
 using testing::TestServer;
 
 // One certificate for 127.0.0.1 and localhost, one for a name we never connect to.
@@ -35,20 +37,6 @@ class HttpClient : public ::testing::Test {
   mdesync::testing::TempDir dir_;
   int files_ = 0;
 };
-
-Error error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error";
-  return Error(ErrorKind::fatal, "");
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 TEST_F(HttpClient, PlainRequestSendsHostUserAgentGzipAndCallerHeadersAndReturnsDate) {
   TestServer server;

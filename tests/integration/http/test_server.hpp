@@ -2,9 +2,14 @@
 // A small HTTP/1.1 server on 127.0.0.1 for the client's integration tests:
 // plain or TLS, one thread, counts the connections it accepts. Each path is a
 // behaviour the client must cope with (see test_server.cpp).
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include "core/error.hpp"
 
 #include "unit/auth/test_certs.hpp"
 
@@ -39,5 +44,20 @@ class TestServer {
   std::atomic<int> accepted_{0};
   std::atomic<int> requests_{0};
 };
+
+// The Error `fn` throws; a test failure when it throws none.
+inline Error error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error";
+  return Error(ErrorKind::fatal, "");
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 }  // namespace mdesync::testing

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "support/scoped_env.hpp"
 
 namespace mdesync::config::test {
 
@@ -33,28 +34,6 @@ inline std::vector<std::string> problems_of(const std::string& yaml) {
   return {};
 }
 
-// Sets (or unsets, with nullopt) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(std::string name, const std::optional<std::string>& value) : name_(std::move(name)) {
-    if (const char* old = std::getenv(name_.c_str())) old_ = old;
-    if (value)
-      ::setenv(name_.c_str(), value->c_str(), 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
+using mdesync::testing::ScopedEnv;
 
 }  // namespace mdesync::config::test

@@ -54,7 +54,8 @@ TEST(TenantSecrets, FileAndCertificateAreRefused) {
 TEST(TenantSecrets, NoSourceIsRefused) {
   EXPECT_THAT(problems_of(tenant_doc("")),
               ElementsAre("config.yaml:4: tenants[0]: needs a secret source: client_secret_file, client_secret_env, "
-                          "or certificate_file with private_key_file"));
+                          "or certificate_file with private_key_file (auth: managed_identity and auth: "
+                          "workload_identity need none)"));
 }
 
 TEST(TenantSecrets, CertificateWithoutKey) {
