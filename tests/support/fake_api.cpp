@@ -14,12 +14,13 @@ namespace mdesync::testing {
 
 std::string mdesync_binary() { return std::string(MDESYNC_BIN_DIR) + "/mdesync"; }
 
-RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args) {
+RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args,
+                      std::vector<std::string> extra_env) {
   std::vector<std::string> argv = {mdesync_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--config");
   argv.push_back(config.string());
-  return run(argv);
+  return run(argv, std::chrono::minutes(5), std::move(extra_env));
 }
 
 void expect_table_equals_truth(FakeApi& api, const std::string& schema, model::Dataset ds, const std::string& tenant) {
@@ -108,12 +109,13 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
       "  schema: " + o.schema + "\n"
       "tenants:\n"
       "  - name: " + o.tenant_name + "\n"
-      "    tenant_id: \"" + fake_tenant_id + "\"\n"
-      "    client_id: \"" + fake_client_id + "\"\n" +
+      "    tenant_id: \"" + fake_tenant_id + "\"\n" +
+      (o.client_id ? "    client_id: \"" + fake_client_id + "\"\n" : std::string()) +
       (o.secret ? "    client_secret_file: " + (o.secret_file.empty() ? api.secret_file().string() : o.secret_file) + "\n"
                 : std::string()) +
       "    api_url: " + (o.api_url.empty() ? api.base_url() : o.api_url) + "\n"
-      "    token_url: " + api.base_url() + "/" + fake_tenant_id + "/oauth2/v2.0/token\n" +
+      "    token_url: " + (o.token_url.empty() ? api.base_url() + "/" + fake_tenant_id + "/oauth2/v2.0/token" : o.token_url) +
+      "\n" +
       o.extra_tenant +
       "sync:\n"
       "  page_size: " + std::to_string(o.page_size) + "\n"
@@ -122,7 +124,7 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
       o.extra_sync +
       "http:\n"
       "  timeout: 10s\n" +
-      (o.ca_file.empty() ? std::string() : "  ca_file: " + o.ca_file + "\n") +
+      (o.ca_file.empty() ? std::string() : "  ca_file: " + o.ca_file + "\n") + o.extra_http +
       "log:\n"
       "  level: debug\n" +
       o.extra;

@@ -52,12 +52,15 @@ struct ConfigOptions {
   std::string watermark_overlap = "0s";
   std::string extra_sync = {};    // more lines under sync:, each "  key: value\n"
   std::string extra_tenant = {};  // more lines under the tenant, each "    key: value\n"
+  std::string extra_http = {};    // more lines under http:, each "  key: value\n"
   std::string extra = {};         // more top-level sections
   // Credentials: the simulator's secret file unless another file is named, or
   // none at all (the test puts certificate_file/private_key_file in extra_tenant).
   std::string secret_file = {};
   bool secret = true;
+  bool client_id = true;          // false: no client_id line (auth: managed_identity)
   std::string api_url = {};       // instead of the simulator's own
+  std::string token_url = {};     // instead of the simulator's own
   std::string database_url = {};  // instead of the test database's (e.g. through a proxy)
   std::string ca_file = {};       // http.ca_file
 };
@@ -68,8 +71,10 @@ std::filesystem::path write_config(const TempDir& dir, const FakeApi& api, const
 // build/bin/mdesync
 std::string mdesync_binary();
 
-// Runs `mdesync ARGS... --config CONFIG` to completion.
-RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args);
+// Runs `mdesync ARGS... --config CONFIG` to completion; `extra_env`: "NAME=value"
+// entries added to (or replacing in) the inherited environment.
+RunResult run_mdesync(const std::filesystem::path& config, std::vector<std::string> args,
+                      std::vector<std::string> extra_env = {});
 
 // Fails the test unless the tenant's current rows of `ds` equal the simulator's truth.
 void expect_table_equals_truth(FakeApi& api, const std::string& schema, model::Dataset ds,
