@@ -57,6 +57,48 @@ TEST(TokenResponse, RefusalsNameWhatIsMissing) {
   }
 }
 
+// App Service's identity endpoint sends expires_on (Unix seconds) and no expires_in.
+TEST(TokenResponse, ExpiresOnCountsOnlyForAManagedIdentityAndOnlyWithoutExpiresIn) {
+  const std::chrono::system_clock::time_point asked{std::chrono::seconds(1'700'000'000)};
+  const auto on = [&](const std::string& expires) {
+    return R"({"access_token":"tok","token_type":"Bearer","expires_on":)" + expires + "}";
+  };
+  EXPECT_EQ(read_token_grant(on("\"1700007200\""), what, asked).expires_in, std::chrono::seconds(7200));
+  // Not asked for (the OAuth flows): expires_on is no lifetime.
+  EXPECT_NE(std::string(grant_error(on("1700007200")).what()).find("has no valid expires_in"), std::string::npos);
+  // expires_in wins where both are sent (IMDS sends both).
+  EXPECT_EQ(read_token_grant(R"({"access_token":"tok","expires_in":"60","expires_on":"1700007200"})", what, asked)
+                .expires_in,
+            std::chrono::seconds(60));
+  // Our clock a little behind theirs: a day and a bit is cut to the day, not refused.
+  EXPECT_EQ(read_token_grant(on("1700086410"), what, asked).expires_in, max_token_lifetime);
+  for (const std::string bad : {"1700000000", "1699999000", "\"x\"", "-1", "9223372036854775807"}) {
+    try {
+      read_token_grant(on(bad), what, asked);
+      ADD_FAILURE() << "granted with expires_on " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::auth) << bad;
+      EXPECT_NE(std::string(e.what()).find("has no valid expires_in or expires_on"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(TokenError, AManagedIdentityNotReadyYetIsTransientAndItsRefusalsNameIt) {
+  config::TenantOptions tenant;
+  tenant.name = "t";
+  tenant.secret.kind = config::SecretKind::managed_identity;
+  for (const int status : {404, 410}) EXPECT_EQ(token_error(tenant, status, "", std::nullopt, {}).kind(), ErrorKind::transient);
+  const auto refused = token_error(tenant, 403, R"({"statusCode":403,"message":"The X-IDENTITY-HEADER header is missing"})",
+                                   std::nullopt, {});
+  EXPECT_EQ(refused.kind(), ErrorKind::auth);
+  EXPECT_NE(std::string(refused.what()).find("managed identity token request failed (HTTP 403): The X-IDENTITY-HEADER"),
+            std::string::npos)
+      << refused.what();
+  // For the OAuth flows a 404 is the wrong token_url, not something to wait for.
+  tenant.secret.kind = config::SecretKind::file;
+  EXPECT_EQ(token_error(tenant, 404, "", std::nullopt, {}).kind(), ErrorKind::auth);
+}
+
 TEST(TokenError, DescriptionsAreOneBoundedLineOfValidUtf8) {
   config::TenantOptions tenant;
   tenant.name = "t";
