@@ -103,6 +103,22 @@ TEST_F(ProxyConfig, TheEnvironmentIsUsedWhenTheKeyIsAbsentLowerCaseFirst) {
   EXPECT_EQ(read_proxy_password(p), "p@ss");
 }
 
+TEST_F(ProxyConfig, LowerCaseNoProxyWinsAndAnEmptyOneCountsAsUnset) {
+  ScopedEnv env("HTTPS_PROXY", "http://proxy.corp:3128");
+  {
+    ScopedEnv lower("no_proxy", ".lower.example");
+    ScopedEnv upper("NO_PROXY", ".upper.example");
+    const auto p = load_string(test::base, "config.yaml").http.proxy;
+    EXPECT_EQ(p.no_proxy, ".lower.example");
+    EXPECT_EQ(p.no_proxy_source, "no_proxy");
+  }
+  ScopedEnv lower("no_proxy", "");
+  ScopedEnv upper("NO_PROXY", ".upper.example");
+  const auto p = load_string(test::base, "config.yaml").http.proxy;
+  EXPECT_EQ(p.no_proxy, ".upper.example");
+  EXPECT_EQ(p.no_proxy_source, "NO_PROXY");
+}
+
 TEST_F(ProxyConfig, AnEnvironmentProxyWithoutSchemeIsHttp) {
   ScopedEnv env("HTTPS_PROXY", "proxy.corp:3128");
   const auto c = load_string(test::base, "config.yaml");

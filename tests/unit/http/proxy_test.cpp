@@ -59,6 +59,41 @@ TEST(NoProxy, APortLimitsTheRule) {
   EXPECT_TRUE(bypassed("10.0.0.0/8:443", "https://10.9.9.9/"));
 }
 
+// Whether each URL skips the proxy under its rules.
+struct Case {
+  const char* rules;
+  const char* url;
+  bool bypassed;
+};
+
+void expect(std::initializer_list<Case> cases) {
+  for (const auto& c : cases) EXPECT_EQ(bypassed(c.rules, c.url), c.bypassed) << '"' << c.rules << "\" " << c.url;
+}
+
+TEST(NoProxy, AnAddressWithAPortAndANameWithATrailingDotMatch) {
+  expect({{"10.1.2.3:8443", "https://10.1.2.3:8443/", true},
+          {"10.1.2.3:8443", "https://10.1.2.3/", false},
+          {"example.com", "https://api.example.com./", true},
+          {"fd00::1", "https://[fd00::1]/", true}});  // unbracketed: no port, just the address
+}
+
+TEST(NoProxy, LoopbackIsProxiedUnlessListedAsCurlDoes) {
+  // Nothing is exempt by default, loopback included; listed, each form matches
+  // only itself (a name is never resolved).
+  expect({{"", "https://127.0.0.1:8443/", false},
+          {"", "https://localhost/", false},
+          {"", "https://[::1]/", false},
+          {"corp.example", "https://localhost/", false},
+          {"localhost", "https://localhost/", true},
+          {"localhost", "https://127.0.0.1/", false},
+          {"127.0.0.1", "https://127.0.0.1:8443/", true},
+          {"127.0.0.0/8", "https://127.0.0.2/", true}});
+}
+
+TEST(NoProxy, AStarInAListBypassesEverythingToo) {
+  EXPECT_TRUE(bypassed("corp.example, *", "https://api.securitycenter.microsoft.com/"));
+}
+
 TEST(NoProxy, NonsenseEntriesAreIgnoredAndTheRestDescribed) {
   const auto rules = NoProxy::parse("host:notaport, 10.0.0.0/99, name/8, [::1, ok.example, 10.0.0.0/8, [::1]:443");
   EXPECT_EQ(rules.describe(), ".ok.example,10.0.0.0/8,[::1]:443");
