@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "api/client_options.hpp"
 #include "api/file_download.hpp"
 #include "auth/flat_json.hpp"
 #include "auth/form.hpp"
@@ -25,7 +27,9 @@
 #include "model/dataset.hpp"
 #include "parse/gzip_ndjson_stream.hpp"
 #include "parse/page.hpp"
+#include "support/connect_proxy.hpp"
 #include "support/fake_api.hpp"
+#include "unit/auth/test_certs.hpp"
 
 namespace mdesync::testing {
 namespace {
@@ -115,37 +119,49 @@ struct Parsed {
 
 class AzuriteDownload : public ::testing::Test {
  protected:
-  void SetUp() override {
-    azurite_ = std::make_unique<AzuriteServer>();
+  void SetUp() override { start(std::nullopt); }
+
+  // Azurite (over TLS when `tls` is given, the client trusting its certificate)
+  // and the simulator, and the simulator's export files uploaded to Azurite.
+  void start(const std::optional<AzuriteTls>& tls) {
+    azurite_ = std::make_unique<AzuriteServer>(tls);
+    http::ClientOptions options;
+    if (tls) options.ca_file = tls->certificate_file;
+    client_ = std::make_unique<http::Client>(options);
     api_ = std::make_unique<FakeApi>(std::vector<std::string>{"--export-files", std::to_string(export_files)}, devices);
-    files_ = fetch_export_files(client_, *api_);
+    files_ = fetch_export_files(*client_, *api_);
     ASSERT_EQ(files_.size(), static_cast<std::size_t>(export_files));
     for (const auto& f : files_) ASSERT_TRUE(f.size() > 2 && f[0] == '\x1f' && f[1] == '\x8b') << "not gzip";
 
     // Writing takes its own SAS: create the container, upload the blobs. Reading
     // below only ever uses read_sas_.
     const std::string write_sas = azurite_sas("rwc", "co", now() + 1h);
-    require_status(send(client_, "PUT", container_url() + "?restype=container&" + write_sas), 201,
+    require_status(send(*client_, "PUT", container_url() + "?restype=container&" + write_sas), 201,
                    "create container");
     for (int i = 0; i < export_files; ++i) {
-      require_status(send(client_, "PUT", blob_url(i, write_sas),
+      require_status(send(*client_, "PUT", blob_url(i, write_sas),
                           {{"x-ms-blob-type", "BlockBlob"}, {"Content-Type", "application/octet-stream"}}, files_[i]),
                      201, "upload " + blob_name(i));
     }
   }
 
-  std::string container_url() const { return azurite_->account_url() + "/" + container; }
+  // `domain`: none for 127.0.0.1, else a name only a test proxy resolves (AzuriteServer::account_url).
+  std::string container_url(const std::string& domain = {}) const {
+    return azurite_->account_url(domain) + "/" + container;
+  }
   static std::string blob_name(int i) { return "cpe-" + std::to_string(i + 1) + ".json.gz"; }
-  std::string blob_url(int i, const std::string& sas) const { return container_url() + "/" + blob_name(i) + "?" + sas; }
+  std::string blob_url(int i, const std::string& sas, const std::string& domain = {}) const {
+    return container_url(domain) + "/" + blob_name(i) + "?" + sas;
+  }
 
   // Downloads blob i with download_file, parsing as it arrives. refresh() throws
   // RefreshRequested; a restart (Range ignored) fails the test.
-  Parsed download(http::Transport& transport, int i, const std::string& sas) {
+  Parsed download(http::Transport& transport, int i, const std::string& sas, const std::string& domain = {}) {
     Parsed p;
     std::string copy;
     parse::RecordEncoder encoder(model::Dataset::cpe, "contoso");
     parse::GzipNdjsonStream stream(encoder, blob_name(i), copy);
-    const api::DownloadTarget target{[&] { return blob_url(i, sas); }, [] { throw RefreshRequested{}; }};
+    const api::DownloadTarget target{[&] { return blob_url(i, sas, domain); }, [] { throw RefreshRequested{}; }};
     const api::DownloadSink sink{[&](std::string_view bytes) {
                                    p.bytes.append(bytes);
                                    stream.feed(bytes);
@@ -161,7 +177,7 @@ class AzuriteDownload : public ::testing::Test {
 
   const std::string read_sas_ = azurite_sas("r", "o", now() + 1h);  // blobs only, read only
   FakeClock clock_;
-  http::Client client_;
+  std::unique_ptr<http::Client> client_;  // straight to Azurite and the simulator
   std::unique_ptr<AzuriteServer> azurite_;
   std::unique_ptr<FakeApi> api_;
   std::vector<std::string> files_;  // as the simulator served them
@@ -170,7 +186,7 @@ class AzuriteDownload : public ::testing::Test {
 TEST_F(AzuriteDownload, EveryExportFileDownloadedWithAReadOnlySasParsesToExactlyTheTruthsRecords) {
   std::size_t rows = 0;
   for (int i = 0; i < export_files; ++i) {
-    const auto p = download(client_, i, read_sas_);
+    const auto p = download(*client_, i, read_sas_);
     EXPECT_EQ(p.bytes.size(), files_[i].size()) << blob_name(i);
     EXPECT_TRUE(p.bytes == files_[i]) << blob_name(i) << ": Azurite served other bytes than were uploaded";
     EXPECT_EQ(p.stats.bytes, files_[i].size()) << blob_name(i);
@@ -185,15 +201,15 @@ TEST_F(AzuriteDownload, EveryExportFileDownloadedWithAReadOnlySasParsesToExactly
 }
 
 TEST_F(AzuriteDownload, AReadOnlySasCannotOverwriteABlob) {
-  const auto r = send(client_, "PUT", blob_url(0, read_sas_), {{"x-ms-blob-type", "BlockBlob"}}, "overwritten");
+  const auto r = send(*client_, "PUT", blob_url(0, read_sas_), {{"x-ms-blob-type", "BlockBlob"}}, "overwritten");
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_TRUE(download(client_, 0, read_sas_).bytes == files_[0]) << "the blob changed";
+  EXPECT_TRUE(download(*client_, 0, read_sas_).bytes == files_[0]) << "the blob changed";
 }
 
 // download_file resumes with `Range: bytes=N-` and needs storage to answer 206
 // with the bytes from N on; this is Azure's answer, not the simulator's.
 TEST_F(AzuriteDownload, ARangedGetIsAnsweredWith206AndTheBytesFromThatOffset) {
-  const auto r = send(client_, "GET", blob_url(0, read_sas_), {{"Range", "bytes=10-"}});
+  const auto r = send(*client_, "GET", blob_url(0, read_sas_), {{"Range", "bytes=10-"}});
   ASSERT_EQ(r.status, 206) << r.body.substr(0, 2000);
   EXPECT_EQ(r.body.size(), files_[0].size() - 10);
   EXPECT_TRUE(r.body == files_[0].substr(10)) << "the ranged body is not the file from byte 10 on";
@@ -239,7 +255,7 @@ class CuttingTransport final : public http::Transport {
 
 TEST_F(AzuriteDownload, ADownloadCutMidFileResumesFromAzuriteAndYieldsTheWholeFile) {
   const std::size_t cut_at = files_[1].size() / 2;
-  CuttingTransport transport(client_, cut_at);
+  CuttingTransport transport(*client_, cut_at);
   const auto p = download(transport, 1, read_sas_);
   ASSERT_EQ(transport.ranges.size(), 2u);
   EXPECT_EQ(transport.ranges[0], "");
@@ -254,17 +270,106 @@ TEST_F(AzuriteDownload, ADownloadCutMidFileResumesFromAzuriteAndYieldsTheWholeFi
 
 TEST_F(AzuriteDownload, AnExpiredSasIsRefusedWith403AndTheDownloadAsksForFreshUrls) {
   const std::string expired = azurite_sas("r", "o", now() - 1h, sas_time(now() - 2h));
-  const auto r = send(client_, "GET", blob_url(0, expired));
+  const auto r = send(*client_, "GET", blob_url(0, expired));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_THROW(download(client_, 0, expired), RefreshRequested);
+  EXPECT_THROW(download(*client_, 0, expired), RefreshRequested);
 }
 
 TEST_F(AzuriteDownload, ASasSignedWithAnotherKeyIsRefusedWith403AndTheDownloadAsksForFreshUrls) {
   const std::string other_key = base64_encode(std::string(64, 'k'));
   const std::string forged = azurite_sas("r", "o", now() + 1h, {}, other_key);
-  const auto r = send(client_, "GET", blob_url(0, forged));
+  const auto r = send(*client_, "GET", blob_url(0, forged));
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_THROW(download(client_, 0, forged), RefreshRequested);
+  EXPECT_THROW(download(*client_, 0, forged), RefreshRequested);
+}
+
+// Blob Storage where enterprises reach it: over TLS, through their HTTPS proxy.
+// Azurite serves https with a certificate for devstoreaccount1.blob.mde.test,
+// the shape of the URLs the export API hands out, and a name that only the
+// proxy resolves (as a corporate proxy resolves what the client's DNS cannot),
+// so a file that arrives came through the tunnel. The client is the one mdesync
+// builds from a config's http section (api::client_options): the proxy, and the
+// certificate trusted through http.ca_file, as the simulator's TLS tests trust
+// theirs.
+const std::string storage_domain = "blob.mde.test";
+const std::string storage_host = std::string(azurite_account) + "." + storage_domain;
+const std::string other_domain = "other.mde.test";  // the same Azurite, a name its certificate lacks
+
+class AzuriteBehindProxy : public AzuriteDownload {
+ protected:
+  void SetUp() override {
+    const auto cert = make_self_signed(storage_host, {"DNS:" + storage_host, "IP:127.0.0.1"});
+    tls_.certificate_file = certs_.write("storage.pem", cert.certificate_pem).string();
+    tls_.private_key_file = certs_.write("storage.key", cert.private_key_pem).string();
+    start(tls_);  // the uploads go straight to 127.0.0.1, before any proxy exists
+  }
+
+  // The proxy knows both names, as 127.0.0.1.
+  static ConnectProxyOptions proxy_options() {
+    ConnectProxyOptions o;
+    o.hosts = {{storage_host, "127.0.0.1"}, {std::string(azurite_account) + "." + other_domain, "127.0.0.1"}};
+    return o;
+  }
+  http::Client through(const ConnectProxy& proxy) const {
+    config::HttpOptions http;
+    http.ca_file = tls_.certificate_file;
+    http.proxy.source = "http.proxy";
+    http.proxy.host = "127.0.0.1";
+    http.proxy.port = static_cast<std::uint16_t>(proxy.port());
+    return http::Client(api::client_options(http));
+  }
+  std::string tunnel_target(const std::string& host) const { return host + ":" + std::to_string(azurite_->port()); }
+  // The signature of the SAS the downloads use: what must never reach the proxy.
+  std::string read_signature() const { return read_sas_.substr(read_sas_.find("sig=") + 4); }
+
+  TempDir certs_;
+  AzuriteTls tls_;
+};
+
+TEST_F(AzuriteBehindProxy, ASnapshotDownloadGoesThroughTheTunnelVerifiedForTheStorageHostAndTheProxySeesOnlyConnect) {
+  ConnectProxy proxy(proxy_options());
+  http::Client client = through(proxy);
+  std::size_t rows = 0;
+  for (int i = 0; i < export_files; ++i) {
+    const auto p = download(client, i, read_sas_, storage_domain);
+    EXPECT_TRUE(p.bytes == files_[i]) << blob_name(i) << ": other bytes than were uploaded";
+    EXPECT_EQ(p.rejected, 0u) << blob_name(i);
+    rows += p.rows;
+  }
+  EXPECT_EQ(rows, record_count(api_->truth("cpe")));
+
+  // The proxy's access log: the CONNECT line for the storage host, nothing else.
+  const auto log = proxy.log();
+  ASSERT_FALSE(log.empty());
+  for (const auto& line : log) EXPECT_EQ(line, "CONNECT " + tunnel_target(storage_host) + " 200 user=-");
+  EXPECT_EQ(proxy.tunnels_opened(), log.size());
+  // Everything the client sent it, the tunnels included: TLS all the way, so no
+  // SAS signature, query, path or blob name is readable there (the host name is:
+  // in the CONNECT line, and in the TLS handshake's SNI).
+  const std::string seen = proxy.seen();
+  for (const std::string& hidden : {read_signature(), std::string("sig="), std::string("sp=r"),
+                                    "/" + container + "/", blob_name(0), std::string("GET ")})
+    EXPECT_EQ(seen.find(hidden), std::string::npos) << hidden;
+}
+
+TEST_F(AzuriteBehindProxy, TheCertificateIsCheckedAgainstTheStorageHostNotTheProxy) {
+  // The same Azurite under a name its certificate does not carry: the tunnel
+  // opens, and TLS inside it refuses the certificate.
+  const std::string other_host = std::string(azurite_account) + "." + other_domain;
+  ConnectProxy proxy(proxy_options());
+  http::Client client = through(proxy);
+  try {
+    download(client, 0, read_sas_, other_domain);
+    ADD_FAILURE() << "a certificate for " << storage_host << " was accepted for " << other_host;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(other_host), std::string::npos) << message;
+    EXPECT_EQ(message.find(read_signature()), std::string::npos) << message;
+  }
+  // Retried as any failed handshake is; each attempt only ever a CONNECT line.
+  const auto log = proxy.log();
+  ASSERT_FALSE(log.empty());
+  for (const auto& line : log) EXPECT_EQ(line, "CONNECT " + tunnel_target(other_host) + " 200 user=-");
 }
 
 }  // namespace

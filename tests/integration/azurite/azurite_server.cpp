@@ -41,7 +41,7 @@ bool accepts_connections(int port) {
 
 }  // namespace
 
-AzuriteServer::AzuriteServer() {
+AzuriteServer::AzuriteServer(std::optional<AzuriteTls> tls) : tls_(std::move(tls)) {
   const char* executable = std::getenv("MDESYNC_AZURITE");
   if (executable == nullptr || *executable == '\0' || ::access(executable, X_OK) != 0) {
     ADD_FAILURE() << "MDESYNC_AZURITE must name the azurite-blob executable (scripts/test installs it under "
@@ -65,14 +65,14 @@ AzuriteServer::AzuriteServer() {
 
 AzuriteServer::Start AzuriteServer::start(const std::string& executable) {
   port_ = free_loopback_port();
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{executable, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port_),
-                               "--location", dir_.path().string(),
-                               "--silent",               // no access log
-                               "--skipApiVersionCheck",  // our x-ms-version need not be one this release knows
-                               "--loose",                // ignore headers the emulator does not implement
-                               "--disableTelemetry"},    // a test sends nothing off the machine
-      dir_.path() / "azurite.log");
+  std::vector<std::string> argv{executable, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port_),
+                                "--location", dir_.path().string(),
+                                "--silent",               // no access log
+                                "--skipApiVersionCheck",  // our x-ms-version need not be one this release knows
+                                "--loose",                // ignore headers the emulator does not implement
+                                "--disableTelemetry"};    // a test sends nothing off the machine
+  if (tls_) argv.insert(argv.end(), {"--cert", tls_->certificate_file, "--key", tls_->private_key_file});
+  process_ = std::make_unique<Process>(std::move(argv), dir_.path() / "azurite.log");
   const auto deadline = std::chrono::steady_clock::now() + start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (accepts_connections(port_)) return Start::up;
@@ -90,8 +90,11 @@ AzuriteServer::~AzuriteServer() {
   if (process_->wait(std::chrono::seconds(10)) < 0) process_->kill(SIGKILL);
 }
 
-std::string AzuriteServer::account_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/" + std::string(azurite_account);
+std::string AzuriteServer::account_url(const std::string& domain) const {
+  const std::string scheme = tls_ ? "https://" : "http://";
+  const std::string port = ":" + std::to_string(port_);
+  if (domain.empty()) return scheme + "127.0.0.1" + port + "/" + std::string(azurite_account);
+  return scheme + std::string(azurite_account) + "." + domain + port;
 }
 
 std::string AzuriteServer::output() const { return read_file(dir_.path() / "azurite.log"); }
