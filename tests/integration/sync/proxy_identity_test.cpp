@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "config/config.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/fake_api.hpp"
+#include "support/scoped_env.hpp"
 #include "support/test_database.hpp"
 #include "support/truth.hpp"
 #include "unit/auth/test_certs.hpp"
@@ -214,6 +216,70 @@ TEST_F(ManagedIdentitySync, CheckNamesTheEndpointAndShowsARefusalsReason) {
   EXPECT_EQ(denied.exit_code, 1) << denied.output;
   EXPECT_TRUE(contains(denied.output, "(HTTP 403")) << denied.output;
   EXPECT_TRUE(contains(denied.output, "denied the request")) << denied.output;
+}
+
+// App Service and Container Apps: no endpoint in the config, the platform's
+// IDENTITY_ENDPOINT and IDENTITY_HEADER in the environment, the simulator's
+// GET /msi/token behind them (it answers with expires_on only, as they do).
+class AppServiceIdentitySync : public ::testing::Test {
+ protected:
+  AppServiceIdentitySync() { header_file_ = dir_.write("identity-header", kHeader + "\n"); }
+  std::filesystem::path config(const FakeApi& api, const std::string& schema) {
+    ConfigOptions o{.schema = schema};
+    o.secret = false;
+    o.client_id = false;
+    o.extra_tenant = "    auth: managed_identity\n";
+    return write_config(dir_, api, o);
+  }
+  static std::vector<std::string> env(const FakeApi& api, const std::string& header) {
+    return {"IDENTITY_ENDPOINT=" + api.base_url() + "/msi/token", "IDENTITY_HEADER=" + header};
+  }
+  // Without both variables the config falls back to 169.254.169.254: proven
+  // here, in this process, before any mdesync runs with them.
+  static void expect_loopback_endpoint(const std::filesystem::path& config, const FakeApi& api,
+                                       const std::string& header) {
+    ScopedEnv endpoint("IDENTITY_ENDPOINT", api.base_url() + "/msi/token");
+    ScopedEnv value("IDENTITY_HEADER", header);
+    const auto loaded = config::load_file(config);
+    ASSERT_EQ(loaded.tenants.size(), 1u);
+    ASSERT_EQ(loaded.tenants[0].secret.identity_endpoint, api.base_url() + "/msi/token");
+    ASSERT_EQ(loaded.tenants[0].secret.identity_protocol, config::IdentityProtocol::app_service);
+  }
+  inline static const std::string kHeader = "zz-identity-header-zz";
+  TempDir dir_;
+  std::filesystem::path header_file_;
+};
+
+TEST_F(AppServiceIdentitySync, SyncsWithATokenFromIdentityEndpointAndCheckSaysSo) {
+  TempSchema schema("mi");
+  FakeApi api({"--managed-identity", "--identity-header-file", header_file_.string()}, 15);
+  const auto cfg = config(api, schema.name());
+  expect_loopback_endpoint(cfg, api, kHeader);
+  const auto r = run_mdesync(cfg, {"sync", "--dataset", "noncpe"}, env(api, kHeader));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_table_equals_truth(api, schema.name(), Dataset::noncpe);
+  const auto check = run_mdesync(cfg, {"check"}, env(api, kHeader));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_TRUE(contains(check.output, "ok    tenant contoso token: obtained from " + api.base_url() +
+                                         " (managed identity, IDENTITY_ENDPOINT)"))
+      << check.output;
+  for (const auto& out : {r.output, check.output}) EXPECT_FALSE(contains(out, kHeader)) << out;
+}
+
+TEST_F(AppServiceIdentitySync, AWrongIdentityHeaderIsRefusedWith403AndTheReasonButNeverShown) {
+  TempSchema schema("mi");
+  FakeApi api({"--managed-identity", "--identity-header-file", header_file_.string()}, 5);
+  const auto cfg = config(api, schema.name());
+  const std::string wrong = "zz-stale-header-zz";
+  expect_loopback_endpoint(cfg, api, wrong);
+  ASSERT_EQ(run_mdesync(cfg, {"migrate"}).exit_code, 0);
+  const auto r = run_mdesync(cfg, {"check"}, env(api, wrong));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "managed identity token request failed (HTTP 403): The X-IDENTITY-HEADER header is "
+                                 "missing or does not match"))
+      << r.output;
+  EXPECT_FALSE(contains(r.output, wrong)) << r.output;
+  EXPECT_FALSE(contains(r.output, kHeader)) << r.output;
 }
 
 // Workload identity: the simulator mints the service account token a kubelet
