@@ -41,12 +41,8 @@ std::string SyncStore::page_stage(const std::string& tenant, model::Dataset ds) 
   if (citus_page_stages_.count(name) != 0) return name;
   const auto op = conn_->operation("creating the page stage", short_operation);
   pqxx::work tx(*conn_);
-  if (tx.exec1("SELECT to_regclass(" + tx.quote(name) + ") IS NULL")[0].as<bool>()) {
-    // Unlogged, like a snapshot's stage: a page lost in a crash is fetched again.
-    tx.exec("CREATE UNLOGGED TABLE " + name + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
-            sql::staging_columns(model::spec(ds)) + ")");
-    distribute_stage(tx, name, target(ds));
-  }
+  if (tx.exec1("SELECT to_regclass(" + tx.quote(name) + ") IS NULL")[0].as<bool>())
+    create_stage(tx, name, ds, target(ds), true);
   tx.commit();
   citus_page_stages_.insert(name);
   return name;

@@ -150,10 +150,7 @@ void SyncStore::begin_snapshot(const std::string& tenant, model::Dataset ds) {
   const auto op = conn_->operation("creating the snapshot stage", short_operation);
   pqxx::work tx(*conn_);
   tx.exec("DROP TABLE IF EXISTS " + stage);
-  // Unlogged: staged rows cost no WAL, and a crash only loses what is re-downloaded anyway.
-  tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
-          sql::staging_columns(model::spec(ds)) + ")");
-  if (citus) distribute_stage(tx, stage, target(ds));
+  create_stage(tx, stage, ds, target(ds), citus);
   tx.commit();
   load_known_rows(tenant, ds);
 }

@@ -38,7 +38,11 @@ std::string transaction_time(pqxx::transaction_base& tx) {
   return tx.exec1("SELECT quote_literal(now())")[0].as<std::string>() + "::timestamptz";
 }
 
-void distribute_stage(pqxx::transaction_base& tx, const std::string& stage, const std::string& target) {
+void create_stage(pqxx::transaction_base& tx, const std::string& stage, model::Dataset ds, const std::string& target,
+                  bool citus) {
+  tx.exec("CREATE UNLOGGED TABLE " + stage + " (ord bigint GENERATED ALWAYS AS IDENTITY, " +
+          sql::staging_columns(model::spec(ds)) + ")");
+  if (!citus) return;
   tx.exec("SELECT create_distributed_table(" + tx.quote(stage) + ", 'device_id', colocate_with => " +
           tx.quote(target) + ")");
 }

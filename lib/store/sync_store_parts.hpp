@@ -51,8 +51,11 @@ inline constexpr const char* one_connection_per_worker_on_citus =
     "set_config('citus.max_adaptive_executor_pool_size', '1', false)"
     " FROM pg_extension WHERE extname = 'citus'";
 
-// Makes the freshly created `stage` a distributed table co-located with `target`.
-void distribute_stage(pqxx::transaction_base& tx, const std::string& stage, const std::string& target);
+// Creates the unlogged staging table `stage` for `ds` (a crash only loses what is
+// downloaded again, and staged rows cost no WAL); with `citus`, distributed and
+// co-located with `target`.
+void create_stage(pqxx::transaction_base& tx, const std::string& stage, model::Dataset ds, const std::string& target,
+                  bool citus);
 
 struct MergeCounts {
   std::uint64_t upserted = 0, removed = 0, changes = 0;
