@@ -77,9 +77,9 @@ struct SyncOptions {
   FullVia full_via = FullVia::export_files;
   double max_removal_ratio = 0.3;  // 0..1
   int download_concurrency = 4;    // 1..64
-  // A full sync compares a tenant's rows by digest (16 bytes of memory a row) up to
+  // A full sync compares a tenant's rows by digest (8 bytes of memory a row) up to
   // this many current rows per data set; above it, PostgreSQL compares them.
-  int digest_rows_limit = 4'000'000;  // 0..1000000000; 0 = always PostgreSQL
+  int digest_rows_limit = 12'000'000;  // 0..1000000000; 0 = always PostgreSQL
   // A pull that makes no progress this long (no bytes from the API or storage,
   // no rows accepted by PostgreSQL, no statement completed) is given up.
   milliseconds stall_timeout = std::chrono::minutes(10);  // 30s..24h

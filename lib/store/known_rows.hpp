@@ -3,10 +3,24 @@
 // rows the snapshot repeats unchanged are never sent in full (see digest_lines.hpp).
 // Afterwards, the fingerprints nobody saw are the rows that changed or vanished.
 //
-// 16 bytes per current row plus one bit; safe to mark from several download threads.
+// Memory is 8 bytes and a bit per current row (10 million rows: 81 MB): only the
+// first 64 bits of each 128-bit digest stay in memory; the whole digests go to
+// an unlinked temporary file. A line whose first 64 bits match is taken as seen
+// on that evidence alone, so settle() checks every match against the whole
+// digest afterwards: per slot of the index, the sum of the matched lines' last 64
+// bits must equal the sum over the known digests marked seen. A slot that
+// disagrees (two different rows sharing 64 bits, about 3 in a million snapshots
+// of 10 million rows, or a row crafted to) returns its seen digests as suspects:
+// the snapshot must not be applied (a line was replaced by a marker it does not
+// match), see SyncStore::apply_snapshot.
+//
+// Safe to mark from several download threads.
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "store/row_digest.hpp"
@@ -15,17 +29,47 @@ namespace mdesync::store {
 
 class KnownRows {
  public:
-  explicit KnownRows(std::vector<RowDigest> digests);
+  // Digests are added one by one, then seal(); `expected_rows` reserves memory
+  // (no reallocation doubling the footprint). The file goes to `spill_directory`
+  // (empty: $TMPDIR, else /var/tmp).
+  explicit KnownRows(std::size_t expected_rows = 0, const std::string& spill_directory = {});
+  // Every digest added and sealed: for tests and small sets.
+  explicit KnownRows(const std::vector<RowDigest>& digests);
+  ~KnownRows();
+  KnownRows(const KnownRows&) = delete;
+  KnownRows& operator=(const KnownRows&) = delete;
 
-  // True when `d` is one of the known rows; it then counts as seen.
+  void add(const RowDigest& d);
+  void seal();
+
+  // True when `d` is taken as one of the known rows, seen for the first time:
+  // it may then be sent as a marker. A row seen before, or whose first 64 bits
+  // two known rows share, is false: it is sent in full, which is always safe.
   bool mark_seen(const RowDigest& d);
-  // The known rows not seen yet, in digest order.
-  std::vector<RowDigest> unseen() const;
-  std::size_t size() const { return digests_.size(); }
+  std::size_t size() const { return size_; }
+
+  struct Settled {
+    std::uint64_t seen = 0;           // known rows the snapshot repeated unchanged
+    std::vector<RowDigest> suspects;  // non-empty: a match did not hold (see above)
+  };
+  // Passes every known digest not seen (changed or vanished) to `unseen`, in the
+  // order they were added, and checks the matches. May be called again.
+  Settled settle(const std::function<void(const RowDigest&)>& unseen) const;
 
  private:
-  std::vector<RowDigest> digests_;  // sorted, unique
+  std::size_t slot_of(std::uint64_t high) const { return slot_bits_ == 0 ? 0 : high >> (64 - slot_bits_); }
+  // Position of `high` among the sorted first halves, or npos when absent or shared.
+  std::size_t find(std::uint64_t high) const;
+  void read_spill(const std::function<void(const RowDigest&)>& each) const;
+
+  std::vector<std::uint64_t> highs_;  // sorted after seal()
+  std::vector<std::uint32_t> slots_;  // slots_[s]: first position of slot s
+  unsigned slot_bits_ = 0;
+  std::size_t size_ = 0;
   std::unique_ptr<std::atomic<std::uint64_t>[]> seen_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> matched_low_sums_;  // per slot
+  std::FILE* spill_ = nullptr;
+  std::vector<unsigned char> spill_buffer_;
 };
 
 }  // namespace mdesync::store

@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/timestamp.hpp"
 #include "store/connection.hpp"
@@ -109,21 +110,26 @@ std::uint64_t insert_first_load(pqxx::dbtransaction& tx, const std::string& sche
 
 
 // The known rows the snapshot never repeated (changed or vanished) into
-// unseen_table: only they need a key lookup. Returns how many it repeated unchanged.
-std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& known) {
+// unseen_table: only they need a key lookup. Returns how many it repeated
+// unchanged; a match that did not hold leaves its suspects in `suspects`.
+std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& known,
+                          std::vector<RowDigest>& suspects) {
   tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + unseen_table + " (row_digest uuid) ON COMMIT DROP");
-  const auto digests = known.unseen();
   CopyIn copy(conn, std::string("COPY ") + unseen_table + " (row_digest) FROM STDIN");
-  std::string line;
-  for (const auto& d : digests) {
-    line.clear();
-    append_uuid(line, d);
-    line.push_back('\n');
-    copy.write(line);
-  }
+  std::string lines;
+  auto settled = known.settle([&](const RowDigest& d) {
+    append_uuid(lines, d);
+    lines.push_back('\n');
+    if (lines.size() >= (1u << 20)) {
+      copy.write(lines);
+      lines.clear();
+    }
+  });
+  if (!lines.empty()) copy.write(lines);
   copy.finish();
   tx.exec(std::string("ANALYZE ") + unseen_table);
-  return known.size() - digests.size();
+  suspects = std::move(settled.suspects);
+  return settled.seen;
 }
 
 // Statistics the comparison's plan needs, and the tenant's current rows.
@@ -140,6 +146,12 @@ std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& schema, cons
                              " WHERE tenant = $1 AND dataset = $2",
                          tenant, std::string(model::spec(ds).name))[0]
       .as<std::uint64_t>();
+}
+
+void log_digests_not_used(const std::string& tenant, model::Dataset ds, std::size_t limit) {
+  log::info("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                 {"reason", "more current rows than sync.digest_rows_limit"},
+                                 {"limit", limit}});
 }
 
 }  // namespace
@@ -161,23 +173,56 @@ void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
   const auto op = conn_->operation("reading the digests of the current rows", bulk_operation(known_rows_limit_));
   pqxx::work tx(*conn_);
   if (known_rows_limit_ == 0 || !has_baseline(tx, schema_, baselines_, tenant, ds)) return;
-  std::vector<RowDigest> digests;
+  // The tenant's count of current rows (device_presence) sizes the memory once.
+  const auto current = tx.exec_params1("SELECT coalesce(sum(software), 0) FROM " +
+                                           qualified(schema_, "device_presence") + " WHERE tenant = $1 AND dataset = $2",
+                                       tenant, std::string(model::spec(ds).name))[0]
+                           .as<std::uint64_t>();
+  if (current > known_rows_limit_) {
+    log_digests_not_used(tenant, ds, known_rows_limit_);
+    return;
+  }
+  auto known = std::make_shared<KnownRows>(static_cast<std::size_t>(current));
   // One row past the limit tells a tenant that is too large, without reading it all.
   copy_out_lines(*conn_,
                  "COPY (SELECT row_digest FROM " + target(ds) + " WHERE tenant = " + tx.quote(tenant) +
                      " AND removed_at IS NULL AND row_digest IS NOT NULL LIMIT " +
                      std::to_string(known_rows_limit_ + 1) + ") TO STDOUT",
                  [&](std::string_view line) {
-                   if (auto d = parse_uuid(line)) digests.push_back(*d);
+                   if (auto d = parse_uuid(line)) known->add(*d);
                  });
   tx.commit();
-  if (digests.size() > known_rows_limit_) {
-    log::info("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
-                                   {"reason", "more current rows than sync.digest_rows_limit"},
-                                   {"limit", known_rows_limit_}});
+  known->seal();
+  if (known->size() > known_rows_limit_) {
+    log_digests_not_used(tenant, ds, known_rows_limit_);
     return;
   }
-  known_[key] = std::make_shared<KnownRows>(std::move(digests));
+  known_[key] = std::move(known);
+}
+
+void SyncStore::forget_suspect_digests(const std::string& tenant, model::Dataset ds,
+                                       const std::vector<RowDigest>& suspects) {
+  // Without a digest these rows are compared by key at the next snapshot, and get
+  // their digest back then without counting as changed; the staged markers that
+  // may not match them go with the stage.
+  std::string array = "{";
+  for (const auto& d : suspects) {
+    if (array.size() > 1) array.push_back(',');
+    append_uuid(array, d);
+  }
+  array.push_back('}');
+  log::warn("row digest collision", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                     {"rows", suspects.size()},
+                                     {"action", "snapshot discarded, these rows compared by key next time"}});
+  {
+    const auto op = conn_->operation("forgetting colliding digests", bulk_operation(known_rows_limit_));
+    pqxx::work tx(*conn_);
+    tx.exec_params("UPDATE " + target(ds) +
+                       " SET row_digest = NULL WHERE tenant = $1 AND removed_at IS NULL AND row_digest = ANY($2::uuid[])",
+                   tenant, array);
+    tx.commit();
+  }
+  discard_snapshot(tenant, ds);
 }
 
 std::shared_ptr<KnownRows> SyncStore::snapshot_known_rows(const std::string& tenant, model::Dataset ds) const {
@@ -222,7 +267,16 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     std::string unseen;
     bool may_remove = true;
     if (const auto known = snapshot_known_rows(tenant, ds)) {
-      result.unchanged = load_unseen(tx, *conn_, *known);
+      std::vector<RowDigest> suspects;
+      result.unchanged = load_unseen(tx, *conn_, *known, suspects);
+      if (!suspects.empty()) {
+        tx.abort();
+        forget_suspect_digests(tenant, ds, suspects);
+        throw Error(ErrorKind::transient,
+                    "a row of the snapshot shared the first 64 bits of its digest with another row; the snapshot "
+                    "was discarded and is staged again in full for " + std::to_string(suspects.size()) +
+                        " rows");
+      }
       unseen = unseen_table;
       // Every known row repeated (the unchanged snapshot): only a row without a
       // digest (stored before migration 0004) could still be missing from it.

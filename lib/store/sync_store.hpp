@@ -163,7 +163,7 @@ class SyncStore {
 
   // The staging table's name, for writers on other connections.
   std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
-  // At most this many known rows are loaded (16 bytes each); a tenant with more
+  // At most this many known rows are loaded (8 bytes each); a tenant with more
   // is compared in PostgreSQL instead (config sync.digest_rows_limit).
   void set_known_rows_limit(std::size_t rows) { known_rows_limit_ = rows; }
   // The open snapshot's known rows (null when the tenant has none), for writers
@@ -188,6 +188,9 @@ class SyncStore {
   std::uint64_t commit_page(const std::optional<WatermarkUpdate>& advance, std::optional<std::int64_t> run_id);
   // Loads the digests of the tenant's current rows, when it has a baseline.
   void load_known_rows(const std::string& tenant, model::Dataset ds);
+  // After a digest collision (see KnownRows::settle): the suspect rows lose their
+  // digest and the snapshot is discarded.
+  void forget_suspect_digests(const std::string& tenant, model::Dataset ds, const std::vector<RowDigest>& suspects);
   std::uint64_t staged_rows_estimate(const std::string& stage);
 
   struct OpenPage;
@@ -202,7 +205,7 @@ class SyncStore {
   // see has_baseline in store/sync_store_parts.hpp.
   std::set<std::string> baselines_;
   std::map<std::string, std::shared_ptr<KnownRows>> known_;  // "tenant/dataset" -> the open snapshot's rows
-  std::size_t known_rows_limit_ = 4'000'000;
+  std::size_t known_rows_limit_ = 12'000'000;
 };
 
 // A pull's pages as units of work: each page in SyncStore's page transaction.

@@ -6,7 +6,9 @@
 
 #include <pqxx/pqxx>
 
+#include "core/error.hpp"
 #include "core/timestamp.hpp"
+#include "store/row_digest.hpp"
 #include "store/snapshot_file_writer.hpp"
 #include "store_fixture.hpp"
 
@@ -180,6 +182,43 @@ TEST_F(RowDigestSyncTest, AResumedSnapshotRemembersTheRowsStagedBeforeTheRestart
   EXPECT_EQ(r.removed, 1u);
   EXPECT_EQ(r.unchanged, 2u);
   EXPECT_EQ(scalar("SELECT device_id FROM " + table() + " WHERE removed_at IS NOT NULL"), "d3");
+}
+
+TEST_F(RowDigestSyncTest, ALineSharingTheFirst64BitsOfAKnownDigestIsCaughtAndTheNextSnapshotSendsItInFull) {
+  baseline(row("d1") + row("d2"));
+  // d2 changes; make its stored digest share the first 64 bits of the new line's
+  // (what two different rows do about once in 2^64 pairs, or a crafted row).
+  const std::string changed = row("d2", "1", "Paris");
+  RowDigest crafted = digest_row(std::string_view(changed).substr(3, changed.size() - 4));
+  crafted.low ^= 0x5a5a;
+  std::string crafted_text;
+  append_uuid(crafted_text, crafted);
+  {
+    pqxx::work tx(store->connection());
+    tx.exec("UPDATE " + table() + " SET row_digest = '" + crafted_text + "' WHERE device_id = 'd2'");
+    tx.commit();
+  }
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + changed);
+  try {
+    store->apply_snapshot("t1", Dataset::noncpe, options());
+    FAIL() << "a snapshot with a marker that matches only 64 bits was applied";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::transient);
+    EXPECT_NE(std::string(e.what()).find("first 64 bits"), std::string::npos) << e.what();
+  }
+  // Nothing applied, the stage gone, the suspect row without a digest.
+  EXPECT_EQ(scalar("SELECT rbac_group_name FROM " + table() + " WHERE device_id = 'd2'"), "London");
+  EXPECT_EQ(scalar("SELECT to_regclass('" + store->snapshot_stage("t1", Dataset::noncpe) + "') IS NULL"), "t");
+  // The suspects are the seen rows of the slot: with two rows, both.
+  EXPECT_EQ(scalar("SELECT row_digest IS NULL FROM " + table() + " WHERE device_id = 'd2'"), "t");
+  // The next snapshot sends d2 in full and applies.
+  store->begin_snapshot("t1", Dataset::noncpe);
+  store->stage("t1", Dataset::noncpe, row("d1") + changed);
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_EQ(scalar("SELECT rbac_group_name FROM " + table() + " WHERE device_id = 'd2'"), "Paris");
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table() + " WHERE row_digest IS NULL"), "0");
 }
 
 }  // namespace
