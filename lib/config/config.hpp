@@ -78,7 +78,8 @@ struct SyncOptions {
   double max_removal_ratio = 0.3;  // 0..1
   int download_concurrency = 4;    // 1..64
   // A full sync compares a tenant's rows by digest (8 bytes of memory a row) up to
-  // this many current rows per data set; above it, PostgreSQL compares them.
+  // this many current rows per data set; a larger tenant by digest for a share
+  // of its rows this size, by key in PostgreSQL for the rest.
   int digest_rows_limit = 12'000'000;  // 0..1000000000; 0 = always PostgreSQL
   // A pull that makes no progress this long (no bytes from the API or storage,
   // no rows accepted by PostgreSQL, no statement completed) is given up.

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ class KnownRows {
 
   void add(const RowDigest& d);
   void seal();
+
+  // A tenant above sync.digest_rows_limit loads only the digests below `bound`
+  // (a share of its rows, as digests are uniform): rows from it on are compared
+  // by key, like rows without a digest.
+  void set_loaded_below(const RowDigest& bound) { loaded_below_ = bound; }
+  const std::optional<RowDigest>& loaded_below() const { return loaded_below_; }
 
   // True when `d` is taken as one of the known rows, seen for the first time:
   // it may then be sent as a marker. A row seen before, or whose first 64 bits
@@ -66,6 +73,7 @@ class KnownRows {
   std::vector<std::uint32_t> slots_;  // slots_[s]: first position of slot s
   unsigned slot_bits_ = 0;
   std::size_t size_ = 0;
+  std::optional<RowDigest> loaded_below_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> seen_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> matched_low_sums_;  // per slot
   std::FILE* spill_ = nullptr;

@@ -86,10 +86,13 @@ namespace {
 // Rows of tenant $1 that the snapshot no longer lists. With `unseen` (the digests
 // of known rows the snapshot did not repeat unchanged), only those rows and rows
 // without a digest need the key lookup in the stage.
-std::string removal_candidates(const std::string& stage, const model::DatasetSpec& spec, const std::string& unseen) {
+std::string removal_candidates(const std::string& stage, const model::DatasetSpec& spec, const std::string& unseen,
+                               const std::string& unloaded_from) {
+  const std::string unloaded = unloaded_from.empty() ? "" : " OR t.row_digest >= '" + unloaded_from + "'::uuid";
   return "t.tenant = $1 AND t.removed_at IS NULL\n" +
          (unseen.empty() ? std::string()
-                         : "AND (t.row_digest IS NULL OR t.row_digest IN (SELECT row_digest FROM " + unseen + "))\n") +
+                         : "AND (t.row_digest IS NULL" + unloaded + " OR t.row_digest IN (SELECT row_digest FROM " +
+                               unseen + "))\n") +
          "AND NOT EXISTS (SELECT 1 FROM " + stage + " AS s WHERE " + full_row(spec, "s") + " AND " +
          key_match(spec, "s", "t") + ")";
 }
@@ -97,9 +100,9 @@ std::string removal_candidates(const std::string& stage, const model::DatasetSpe
 }  // namespace
 
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
-                         const std::string& unseen, const std::string& now) {
+                         const std::string& unseen, const std::string& now, const std::string& unloaded_from) {
   return "UPDATE " + target + " AS t SET removed_at = $2, last_changed_at = " + now + "\n"
-         "WHERE " + removal_candidates(stage, spec, unseen);
+         "WHERE " + removal_candidates(stage, spec, unseen, unloaded_from);
 }
 
 namespace {
@@ -245,7 +248,7 @@ std::string merge(const std::string& target, const std::string& stage, const mod
            "ORDER BY " + key_columns(spec, "s.") + ", s.ord DESC\n),\n";
   sql += "up AS (\n" + upsert(target, stage, spec, steps.now) + "\nRETURNING " + event_columns("t") + "\n),\n";
   if (steps.remove)
-    sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen, steps.now) + "\nRETURNING " +
+    sql += "gone AS (\n" + mark_removed(target, stage, spec, steps.unseen, steps.now, steps.unloaded_from) + "\nRETURNING " +
            event_columns("t") + "\n),\n";
   // One primary-key lookup per written row (LIMIT 1 keeps the planner from
   // hashing the whole table for a few thousand rows); it sees the table as it

@@ -37,8 +37,11 @@ std::string full_row(const model::DatasetSpec& spec, const char* alias);
 // Rows of tenant $1 still present in target but absent from the stage: removed_at = $2.
 // `unseen` (optional): a table of the row_digest values of the tenant's rows that
 // the snapshot did not repeat unchanged; without it every row is looked up.
+// `unloaded_from` (optional, a uuid literal's text): digests from it on were not
+// loaded (see KnownRows::set_loaded_below), so those rows are looked up too.
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
-                         const std::string& unseen = {}, const std::string& now = "now()");
+                         const std::string& unseen = {}, const std::string& now = "now()",
+                         const std::string& unloaded_from = {});
 
 // Where a merge records what it changed (all qualified and quoted): the schema's
 // software_changes table and its version_sort_key function; optionally its
@@ -60,6 +63,7 @@ struct MergeSteps {
   bool events = true;       // write software_changes; false before the baseline (the first sync)
   bool returned = false;    // an incremental page: each device it sent was returned by the pull
   std::string unseen = {};  // see mark_removed()
+  std::string unloaded_from = {};  // see mark_removed()
   std::string now = "now()";  // see upsert()
   // The tables are distributed on Citus, the stage co-located with the target.
   // Citus runs each CTE as a subplan of its own, and a join between a CTE's

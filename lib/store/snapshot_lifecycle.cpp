@@ -149,8 +149,8 @@ std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& schema, cons
 }
 
 void log_digests_not_used(const std::string& tenant, model::Dataset ds, std::size_t limit) {
-  log::info("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
-                                 {"reason", "more current rows than sync.digest_rows_limit"},
+  log::warn("digests not used", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                 {"reason", "more digests below the bound than sync.digest_rows_limit allows"},
                                  {"limit", limit}});
 }
 
@@ -178,24 +178,43 @@ void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
                                            qualified(schema_, "device_presence") + " WHERE tenant = $1 AND dataset = $2",
                                        tenant, std::string(model::spec(ds).name))[0]
                            .as<std::uint64_t>();
+  // Above the limit, only the digests below a bound that splits off about
+  // `limit` of them (digests are uniform): memory stays bounded, and the rest of
+  // the rows are compared by key as if they had none.
+  std::optional<RowDigest> bound;
+  std::uint64_t expected = current;
   if (current > known_rows_limit_) {
-    log_digests_not_used(tenant, ds, known_rows_limit_);
-    return;
+    const long double share = static_cast<long double>(known_rows_limit_) / static_cast<long double>(current);
+    bound = RowDigest{static_cast<std::uint64_t>(share * 18446744073709551616.0L), 0};
+    expected = known_rows_limit_;
   }
-  auto known = std::make_shared<KnownRows>(static_cast<std::size_t>(current));
-  // One row past the limit tells a tenant that is too large, without reading it all.
+  // A margin over the expected count for chance, not for rows crafted below
+  // the bound: past it, no digests at all.
+  const std::uint64_t cap = expected + expected / 10 + 1000;
+  auto known = std::make_shared<KnownRows>(static_cast<std::size_t>(expected));
+  std::string below;
+  if (bound) {
+    append_uuid(below, *bound);
+    below = " AND row_digest < " + tx.quote(below) + "::uuid";
+  }
   copy_out_lines(*conn_,
                  "COPY (SELECT row_digest FROM " + target(ds) + " WHERE tenant = " + tx.quote(tenant) +
-                     " AND removed_at IS NULL AND row_digest IS NOT NULL LIMIT " +
-                     std::to_string(known_rows_limit_ + 1) + ") TO STDOUT",
+                     " AND removed_at IS NULL AND row_digest IS NOT NULL" + below + " LIMIT " +
+                     std::to_string(cap + 1) + ") TO STDOUT",
                  [&](std::string_view line) {
                    if (auto d = parse_uuid(line)) known->add(*d);
                  });
   tx.commit();
   known->seal();
-  if (known->size() > known_rows_limit_) {
+  if (known->size() > cap) {
     log_digests_not_used(tenant, ds, known_rows_limit_);
     return;
+  }
+  if (bound) {
+    known->set_loaded_below(*bound);
+    log::info("digests of a share of the rows", {{"tenant", tenant}, {"dataset", model::spec(ds).name},
+                                                 {"current_rows", current}, {"loaded", known->size()},
+                                                 {"reason", "more current rows than sync.digest_rows_limit"}});
   }
   known_[key] = std::move(known);
 }
@@ -264,7 +283,7 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     result.upserted = insert_first_load(tx, schema_, tgt, stage, tenant, ds, citus, result.indexes_rebuilt);
   } else {
     result.active_before = prepare_comparison(tx, schema_, tgt, stage, tenant, ds);
-    std::string unseen;
+    std::string unseen, unloaded_from;
     bool may_remove = true;
     if (const auto known = snapshot_known_rows(tenant, ds)) {
       std::vector<RowDigest> suspects;
@@ -278,9 +297,10 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
                         " rows");
       }
       unseen = unseen_table;
+      if (known->loaded_below()) append_uuid(unloaded_from, *known->loaded_below());
       // Every known row repeated (the unchanged snapshot): only a row without a
       // digest (stored before migration 0004) could still be missing from it.
-      if (result.unchanged == known->size())
+      if (result.unchanged == known->size() && !known->loaded_below())
         may_remove = tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + tgt +
                                          " WHERE tenant = $1 AND removed_at IS NULL AND row_digest IS NULL)",
                                      tenant)[0]
@@ -293,7 +313,11 @@ SnapshotResult SyncStore::apply_snapshot(const std::string& tenant, model::Datas
     // rows it removed are the guard's candidates, found by the same pass. Only
     // when the guard holds them back (rarely) is it undone and run without them.
     // When nothing can be missing, the pass over the tenant's rows is skipped.
-    const sql::MergeSteps steps{.remove = may_remove, .events = baseline, .unseen = unseen, .distributed = citus};
+    const sql::MergeSteps steps{.remove = may_remove,
+                                .events = baseline,
+                                .unseen = unseen,
+                                .unloaded_from = unloaded_from,
+                                .distributed = citus};
     const std::string removed_at = format_iso8601_utc(o.removed_at);
     pqxx::subtransaction with_removals(tx, "mdesync_merge");
     MergeCounts m = merge_rows(with_removals, schema_, stage, tenant, ds, steps, removed_at, run_id);

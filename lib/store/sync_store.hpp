@@ -163,8 +163,9 @@ class SyncStore {
 
   // The staging table's name, for writers on other connections.
   std::string snapshot_stage(const std::string& tenant, model::Dataset ds) const;
-  // At most this many known rows are loaded (8 bytes each); a tenant with more
-  // is compared in PostgreSQL instead (config sync.digest_rows_limit).
+  // At most about this many known rows are loaded (8 bytes each); a tenant with
+  // more loads the digests of a share of its rows that size and compares the
+  // rest by key (config sync.digest_rows_limit; 0: no digests).
   void set_known_rows_limit(std::size_t rows) { known_rows_limit_ = rows; }
   // The open snapshot's known rows (null when the tenant has none), for writers
   // on other connections; see LineDigester.

@@ -6,6 +6,8 @@
 
 #include <pqxx/pqxx>
 
+#include <map>
+
 #include "core/error.hpp"
 #include "core/timestamp.hpp"
 #include "store/row_digest.hpp"
@@ -81,10 +83,46 @@ TEST_F(RowDigestSyncTest, AChangedRowIsNeitherRemovedNorLeftWithItsOldDigest) {
   EXPECT_EQ(version_of("d2"), d2);
 }
 
-TEST_F(RowDigestSyncTest, ATenantAboveTheDigestLimitIsComparedInPostgreSQL) {
+TEST_F(RowDigestSyncTest, ATenantAboveTheDigestLimitLoadsTheDigestsOfAShareAndComparesTheRestByKey) {
+  std::string rows;
+  for (int i = 0; i < 400; ++i) rows += row("d" + std::to_string(i));
+  baseline(rows);
+  std::map<std::string, std::string> versions;
+  for (int i = 0; i < 400; ++i) versions["d" + std::to_string(i)] = version_of("d" + std::to_string(i));
+  store->set_known_rows_limit(100);
+  store->begin_snapshot("t1", Dataset::noncpe);
+  const auto known = store->snapshot_known_rows("t1", Dataset::noncpe);
+  ASSERT_NE(known, nullptr);
+  ASSERT_TRUE(known->loaded_below());
+  EXPECT_GT(known->size(), 50u);  // about 100 of the 400 (digests are uniform)
+  EXPECT_LT(known->size(), 150u);
+  // Every 10th row changed, every 7th gone, the rest repeated unchanged.
+  std::string snapshot;
+  for (int i = 0; i < 400; ++i) {
+    if (i % 7 == 0) continue;
+    snapshot += i % 10 == 0 ? row("d" + std::to_string(i), "1", "Paris") : row("d" + std::to_string(i));
+  }
+  store->stage("t1", Dataset::noncpe, snapshot);
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_GT(r.unchanged, 0u);
+  EXPECT_EQ(r.removed, 58u);  // 0, 7, ..., 399
+  EXPECT_EQ(r.upserted, 34u);  // multiples of 10 that are not multiples of 7
+  for (int i = 0; i < 400; ++i) {
+    const std::string d = "d" + std::to_string(i);
+    if (i % 7 == 0) {
+      EXPECT_EQ(scalar("SELECT removed_at IS NOT NULL FROM " + table() + " WHERE device_id = '" + d + "'"), "t") << d;
+    } else if (i % 10 == 0) {
+      EXPECT_EQ(scalar("SELECT rbac_group_name FROM " + table() + " WHERE device_id = '" + d + "'"), "Paris") << d;
+    } else {
+      EXPECT_EQ(version_of(d), versions[d]) << d;  // never rewritten, whichever way it was compared
+    }
+  }
+}
+
+TEST_F(RowDigestSyncTest, ADigestLimitOfZeroComparesEveryRowInPostgreSQL) {
   baseline(row("d1") + row("d2") + row("d3"));
   const std::string d1 = version_of("d1");
-  store->set_known_rows_limit(2);
+  store->set_known_rows_limit(0);
   store->begin_snapshot("t1", Dataset::noncpe);
   EXPECT_EQ(store->snapshot_known_rows("t1", Dataset::noncpe), nullptr);
   store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
@@ -93,10 +131,6 @@ TEST_F(RowDigestSyncTest, ATenantAboveTheDigestLimitIsComparedInPostgreSQL) {
   EXPECT_EQ(r.upserted, 1u);
   EXPECT_EQ(r.removed, 1u);
   EXPECT_EQ(version_of("d1"), d1);  // the merge still leaves an unchanged row alone
-  store->set_known_rows_limit(3);
-  store->begin_snapshot("t1", Dataset::noncpe);
-  ASSERT_NE(store->snapshot_known_rows("t1", Dataset::noncpe), nullptr);
-  EXPECT_EQ(store->snapshot_known_rows("t1", Dataset::noncpe)->size(), 2u);
 }
 
 TEST_F(RowDigestSyncTest, RowsWithoutADigestGetOneOnceWithoutCountingAsChanged) {
