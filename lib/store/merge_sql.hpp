@@ -34,11 +34,16 @@ std::string upsert(const std::string& target, const std::string& stage, const mo
 // "<alias>.<last key column> IS NOT NULL": a staged row that is not a marker.
 std::string full_row(const model::DatasetSpec& spec, const char* alias);
 
+// What a row without a digest is matched as in `unseen` (see mark_removed).
+inline constexpr const char* no_digest_sentinel = "00000000-0000-0000-0000-000000000000";
+
 // Rows of tenant $1 still present in target but absent from the stage: removed_at = $2.
 // `unseen` (optional): a table of the row_digest values of the tenant's rows that
 // the snapshot did not repeat unchanged; without it every row is looked up.
 // `unloaded_from` (optional, a uuid literal's text): digests from it on were not
 // loaded (see KnownRows::set_loaded_below), so those rows are looked up too.
+// `unseen` must also hold the sentinels: no_digest_sentinel, and `unloaded_from`
+// when given (rows without a digest, and from the bound on, are matched as those).
 std::string mark_removed(const std::string& target, const std::string& stage, const model::DatasetSpec& spec,
                          const std::string& unseen = {}, const std::string& now = "now()",
                          const std::string& unloaded_from = {});

@@ -116,7 +116,12 @@ std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& kno
                           std::vector<RowDigest>& suspects) {
   tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + unseen_table + " (row_digest uuid) ON COMMIT DROP");
   CopyIn copy(conn, std::string("COPY ") + unseen_table + " (row_digest) FROM STDIN");
-  std::string lines;
+  // The sentinels sql::mark_removed matches rows without a loaded digest as.
+  std::string lines = std::string(sql::no_digest_sentinel) + "\n";
+  if (known.loaded_below()) {
+    append_uuid(lines, *known.loaded_below());
+    lines.push_back('\n');
+  }
   auto settled = known.settle([&](const RowDigest& d) {
     append_uuid(lines, d);
     lines.push_back('\n');

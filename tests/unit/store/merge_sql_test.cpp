@@ -32,8 +32,17 @@ TEST(MergeSql, UnseenDigestsNarrowTheRemovalLookup) {
   const std::string without = sql::mark_removed("t", "stage", spec);
   const std::string with = sql::mark_removed("t", "stage", spec, "pg_temp.unseen");
   EXPECT_EQ(without.find("row_digest"), std::string::npos);
-  // Rows without a digest (written before migration 0004) are always looked up.
-  EXPECT_NE(with.find("(t.row_digest IS NULL OR t.row_digest IN (SELECT row_digest FROM pg_temp.unseen))"),
+  // Rows without a digest (written before migration 0004) are always looked up:
+  // they match the sentinel, in one IN that PostgreSQL plans as a semi join.
+  EXPECT_NE(with.find("AND coalesce(t.row_digest, '00000000-0000-0000-0000-000000000000'::uuid) IN (SELECT "
+                      "row_digest FROM pg_temp.unseen)"),
+            std::string::npos);
+  EXPECT_EQ(with.find(" OR "), std::string::npos);
+  // Digests from the bound on (not loaded) match the bound.
+  const std::string bounded = sql::mark_removed("t", "stage", spec, "pg_temp.unseen", "now()",
+                                                "40000000-0000-0000-0000-000000000000");
+  EXPECT_NE(bounded.find("AND least(coalesce(t.row_digest, '00000000-0000-0000-0000-000000000000'::uuid), "
+                         "'40000000-0000-0000-0000-000000000000'::uuid) IN (SELECT row_digest FROM pg_temp.unseen)"),
             std::string::npos);
 }
 
