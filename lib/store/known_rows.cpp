@@ -72,15 +72,18 @@ void KnownRows::add(const RowDigest& d) {
   unsigned char record[record_size];
   store_be64(record, d.high);
   store_be64(record + 8, d.low);
+  if (!spill_error_.empty()) return;
   spill_buffer_.insert(spill_buffer_.end(), record, record + record_size);
   if (spill_buffer_.size() >= spill_buffer_size) {
+    // Not thrown here: add() runs inside a COPY, which must end normally.
     if (std::fwrite(spill_buffer_.data(), 1, spill_buffer_.size(), spill_) != spill_buffer_.size())
-      throw std::runtime_error(std::string("writing the temporary digest file: ") + std::strerror(errno));
+      spill_error_ = std::string("writing the temporary digest file: ") + std::strerror(errno);
     spill_buffer_.clear();
   }
 }
 
 void KnownRows::seal() {
+  if (!spill_error_.empty()) throw std::runtime_error(spill_error_);
   if (!spill_buffer_.empty() &&
       std::fwrite(spill_buffer_.data(), 1, spill_buffer_.size(), spill_) != spill_buffer_.size())
     throw std::runtime_error(std::string("writing the temporary digest file: ") + std::strerror(errno));

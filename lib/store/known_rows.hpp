@@ -40,6 +40,8 @@ class KnownRows {
   KnownRows(const KnownRows&) = delete;
   KnownRows& operator=(const KnownRows&) = delete;
 
+  // add() never throws for the file (it runs inside a COPY); seal() throws
+  // std::runtime_error when the file could not be written.
   void add(const RowDigest& d);
   void seal();
 
@@ -78,6 +80,7 @@ class KnownRows {
   std::unique_ptr<std::atomic<std::uint64_t>[]> matched_low_sums_;  // per slot
   std::FILE* spill_ = nullptr;
   std::vector<unsigned char> spill_buffer_;
+  std::string spill_error_;
 };
 
 }  // namespace mdesync::store

@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include <cstdlib>
 #include <map>
 
 #include "core/error.hpp"
@@ -282,6 +283,26 @@ TEST_F(RowDigestSyncTest, TheRemovalPassJoinsTheUnseenDigestsAtAnySizeOfWorkMem)
     EXPECT_EQ(plan.find("SubPlan"), std::string::npos) << plan;
     EXPECT_NE(plan.find("Seq Scan on unseen"), std::string::npos) << plan;
   }
+}
+
+TEST_F(RowDigestSyncTest, WithoutRoomForTheDigestFileTheSnapshotIsComparedByKey) {
+  baseline(row("d1") + row("d2") + row("d3"));
+  const std::string d1 = version_of("d1");
+  const char* before = std::getenv("TMPDIR");
+  const std::string saved = before ? before : "";
+  ::setenv("TMPDIR", "/nonexistent-dir-for-mdesync", 1);
+  store->begin_snapshot("t1", Dataset::noncpe);
+  if (before) {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_EQ(store->snapshot_known_rows("t1", Dataset::noncpe), nullptr);
+  store->stage("t1", Dataset::noncpe, row("d1") + row("d2", "1", "Paris"));
+  const auto r = store->apply_snapshot("t1", Dataset::noncpe, options());
+  EXPECT_EQ(r.upserted, 1u);
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(version_of("d1"), d1);
 }
 
 }  // namespace
