@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 namespace mdesync::store {
 namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
-constexpr std::size_t record_size = 16;
+// The file is this process's own, so a digest goes in as it is in memory.
+constexpr std::size_t record_size = sizeof(RowDigest);
+static_assert(record_size == 16 && std::is_trivially_copyable_v<RowDigest>);
 constexpr std::size_t spill_buffer_size = 1 << 20;
 
 // An unlinked file of its own: nothing to clean up after a crash, nobody else reads it.
@@ -40,16 +43,6 @@ std::FILE* open_spill(const std::string& directory) {
   return f;
 }
 
-void store_be64(unsigned char* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<unsigned char>(v);
-}
-
-std::uint64_t load_be64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
 }  // namespace
 
 KnownRows::KnownRows(std::size_t expected_rows, const std::string& spill_directory)
@@ -69,10 +62,8 @@ KnownRows::~KnownRows() {
 
 void KnownRows::add(const RowDigest& d) {
   highs_.push_back(d.high);
-  unsigned char record[record_size];
-  store_be64(record, d.high);
-  store_be64(record + 8, d.low);
   if (!spill_error_.empty()) return;
+  const auto* record = reinterpret_cast<const unsigned char*>(&d);
   spill_buffer_.insert(spill_buffer_.end(), record, record + record_size);
   if (spill_buffer_.size() >= spill_buffer_size) {
     // Not thrown here: add() runs inside a COPY, which must end normally.
@@ -131,6 +122,11 @@ bool KnownRows::mark_seen(const RowDigest& d) {
   return true;
 }
 
+bool KnownRows::was_seen(std::uint64_t high) const {
+  const std::size_t i = find(high);
+  return i != npos && (seen_[i / 64].load(std::memory_order_relaxed) >> (i % 64) & 1);
+}
+
 void KnownRows::read_spill(const std::function<void(const RowDigest&)>& each) const {
   std::vector<unsigned char> buffer(spill_buffer_size);
   const int fd = ::fileno(spill_);
@@ -146,8 +142,11 @@ void KnownRows::read_spill(const std::function<void(const RowDigest&)>& each) co
     offset += n;
     have += static_cast<std::size_t>(n);
     const std::size_t whole = have - have % record_size;
-    for (std::size_t p = 0; p < whole; p += record_size)
-      each(RowDigest{load_be64(buffer.data() + p), load_be64(buffer.data() + p + 8)});
+    for (std::size_t p = 0; p < whole; p += record_size) {
+      RowDigest d;
+      std::memcpy(&d, buffer.data() + p, record_size);
+      each(d);
+    }
     std::memmove(buffer.data(), buffer.data() + whole, have - whole);
     have -= whole;
   }
@@ -158,8 +157,7 @@ KnownRows::Settled KnownRows::settle(const std::function<void(const RowDigest&)>
   const std::size_t slots = slots_.size() - 1;
   std::vector<std::uint64_t> known_low_sums(slots, 0);
   read_spill([&](const RowDigest& d) {
-    const std::size_t i = find(d.high);
-    if (i != npos && (seen_[i / 64].load(std::memory_order_relaxed) >> (i % 64) & 1)) {
+    if (was_seen(d.high)) {
       known_low_sums[slot_of(d.high)] += d.low;
       ++out.seen;
     } else {
@@ -172,9 +170,7 @@ KnownRows::Settled KnownRows::settle(const std::function<void(const RowDigest&)>
     if (known_low_sums[s] != matched_low_sums_[s].load(std::memory_order_relaxed)) disagrees[s] = any = true;
   if (any)
     read_spill([&](const RowDigest& d) {
-      const std::size_t i = find(d.high);
-      if (disagrees[slot_of(d.high)] && i != npos && (seen_[i / 64].load(std::memory_order_relaxed) >> (i % 64) & 1))
-        out.suspects.push_back(d);
+      if (disagrees[slot_of(d.high)] && was_seen(d.high)) out.suspects.push_back(d);
     });
   return out;
 }

@@ -69,6 +69,8 @@ class KnownRows {
   std::size_t slot_of(std::uint64_t high) const { return slot_bits_ == 0 ? 0 : high >> (64 - slot_bits_); }
   // Position of `high` among the sorted first halves, or npos when absent or shared.
   std::size_t find(std::uint64_t high) const;
+  // Whether the known row with these first 64 bits was marked seen.
+  bool was_seen(std::uint64_t high) const;
   void read_spill(const std::function<void(const RowDigest&)>& each) const;
 
   std::vector<std::uint64_t> highs_;  // sorted after seal()

@@ -89,7 +89,7 @@ namespace {
 // lookup in the stage.
 //
 // The test is one IN with the row's digest folded so that those last two land
-// on sentinels in `unseen` (see unseen_sentinels): a plain IN becomes a semi
+// on sentinels in `unseen` (no_digest_sentinel, the bound): a plain IN becomes a semi
 // join, which is linear at any size. "digest IS NULL OR digest IN (...)" was a
 // subplan instead, hashed only while `unseen` fits in work_mem: at 10 million
 // rows and 3.5% unseen it scanned `unseen` once per row.

@@ -137,6 +137,16 @@ std::uint64_t load_unseen(pqxx::work& tx, Connection& conn, const KnownRows& kno
   return settled.seen;
 }
 
+// The tenant's current rows in `ds`. device_presence keeps every device's count
+// of current rows (see sql::device_ctes): a few thousand rows to add instead of
+// a pass over the table.
+std::uint64_t current_rows(pqxx::work& tx, const std::string& schema, const std::string& tenant, model::Dataset ds) {
+  return tx.exec_params1("SELECT coalesce(sum(software), 0) FROM " + qualified(schema, "device_presence") +
+                             " WHERE tenant = $1 AND dataset = $2",
+                         tenant, std::string(model::spec(ds).name))[0]
+      .as<std::uint64_t>();
+}
+
 // Statistics the comparison's plan needs, and the tenant's current rows.
 std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& schema, const std::string& tgt,
                                  const std::string& stage, const std::string& tenant, model::Dataset ds) {
@@ -145,12 +155,7 @@ std::uint64_t prepare_comparison(pqxx::work& tx, const std::string& schema, cons
   // first load, before autovacuum got to it) the planner expects one row and runs
   // the anti joins of the merge as nested loops over the whole stage: quadratic time.
   if (needs_statistics(tx, tgt)) tx.exec("ANALYZE " + tgt);
-  // device_presence keeps every device's count of current rows (see
-  // sql::device_ctes): a few thousand rows to add instead of a pass over the table.
-  return tx.exec_params1("SELECT coalesce(sum(software), 0) FROM " + qualified(schema, "device_presence") +
-                             " WHERE tenant = $1 AND dataset = $2",
-                         tenant, std::string(model::spec(ds).name))[0]
-      .as<std::uint64_t>();
+  return current_rows(tx, schema, tenant, ds);
 }
 
 // The snapshot then compares every row by key, as without digests.
@@ -177,11 +182,8 @@ void SyncStore::load_known_rows(const std::string& tenant, model::Dataset ds) {
   const auto op = conn_->operation("reading the digests of the current rows", bulk_operation(known_rows_limit_));
   pqxx::work tx(*conn_);
   if (known_rows_limit_ == 0 || !has_baseline(tx, schema_, baselines_, tenant, ds)) return;
-  // The tenant's count of current rows (device_presence) sizes the memory once.
-  const auto current = tx.exec_params1("SELECT coalesce(sum(software), 0) FROM " +
-                                           qualified(schema_, "device_presence") + " WHERE tenant = $1 AND dataset = $2",
-                                       tenant, std::string(model::spec(ds).name))[0]
-                           .as<std::uint64_t>();
+  // The tenant's count of current rows sizes the memory once.
+  const std::uint64_t current = current_rows(tx, schema_, tenant, ds);
   // Above the limit, only the digests below a bound that splits off about
   // `limit` of them (digests are uniform): memory stays bounded, and the rest of
   // the rows are compared by key as if they had none.
